@@ -1,0 +1,85 @@
+# smtpd - a socket-activated SMTP receiver that stores mail in SQLite.
+#
+#   make            build ./smtpd
+#   make run        install build dependencies (as root), build, serve on
+#                   127.0.0.1:2525 into ./mail.db
+#   make check      install test dependencies (as root), build, run every test
+#   make install    PREFIX=/usr/local DESTDIR= ...
+
+VERSION    = 0.1.0
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+STATEDIR  ?= /var/lib/smtpd
+DESTDIR   ?=
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARNINGS   = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wvla
+PKGS       = libsystemd sqlite3
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DSMTPD_VERSION='"$(VERSION)"' \
+             $(WARNINGS) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsystemd -lsqlite3)
+
+SRCS = smtpd.c session.c store.c io.c body.c spool.c parse.c reply.c log.c
+OBJS = $(SRCS:.c=.o)
+
+.PHONY: all deps run check test install uninstall clean
+
+all: smtpd
+
+smtpd: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+%.o: %.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The schema is compiled in, so an installed smtpd needs no data files.
+schema.h: schema.sql
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' schema.sql > $@
+
+store.o: schema.h
+
+deps:
+	@scripts/deps check
+
+run:
+	@scripts/deps run
+	@$(MAKE) --no-print-directory smtpd
+	@scripts/run
+
+check:
+	@scripts/deps check
+	@$(MAKE) --no-print-directory smtpd
+	@scripts/check
+
+test: check
+
+install: smtpd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 755 smtpd $(DESTDIR)$(SBINDIR)/smtpd
+	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
+	install -m 644 smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd.socket
+	sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' smtpd@.service \
+		> $(DESTDIR)$(UNITDIR)/smtpd@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/smtpd@.service
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		getent passwd smtpd >/dev/null || \
+			useradd --system --user-group --home-dir $(STATEDIR) \
+				--shell /usr/sbin/nologin smtpd; \
+		install -d -m 750 -o smtpd -g smtpd $(STATEDIR); \
+		runuser -u smtpd -- $(SBINDIR)/smtpd --init-db --db $(STATEDIR)/mail.db; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+		echo "Now: systemctl enable --now smtpd.socket"; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(MANDIR)/man8/smtpd.8 \
+		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service
+
+clean:
+	rm -f smtpd *.o *.d schema.h
+
+-include $(SRCS:.c=.d)

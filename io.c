@@ -1,0 +1,150 @@
+/*
+ * io.c - buffered client I/O with deadlines (see io.h).
+ *
+ * Every wait goes through poll() with the smaller of the idle timeout
+ * and what is left of the session deadline, so no read can hang and no
+ * signal handler is needed.
+ */
+#include "io.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* now_ms - the monotonic clock in milliseconds. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void io_init(struct io *io, int in_fd, int out_fd, unsigned idle_s,
+	     unsigned session_s)
+{
+	io->in_fd = in_fd;
+	io->out_fd = out_fd;
+	io->idle_ms = (int)idle_s * 1000;
+	io->deadline_ms = now_ms() + (int64_t)session_s * 1000;
+	io->out_failed = false;
+	io->in_pos = io->in_len = io->out_len = 0;
+}
+
+bool io_flush(struct io *io)
+{
+	size_t done = 0;
+
+	while (!io->out_failed && done < io->out_len) {
+		ssize_t n = write(io->out_fd, io->out + done,
+				  io->out_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			io->out_failed = true;
+		else
+			done += (size_t)n;
+	}
+	io->out_len = 0;
+	return !io->out_failed;
+}
+
+enum io_status io_fill(struct io *io)
+{
+	if (io->in_pos < io->in_len)
+		return IO_OK;
+	/* About to block: the client may be waiting for our replies. */
+	if (!io_flush(io))
+		return IO_ERROR;
+	io->in_pos = io->in_len = 0;
+	for (;;) {
+		int64_t left = io->deadline_ms - now_ms();
+		int wait = left < io->idle_ms ? (int)left : io->idle_ms;
+		struct pollfd p = {.fd = io->in_fd, .events = POLLIN};
+
+		if (wait <= 0)
+			return IO_TIMEOUT;
+		int r = poll(&p, 1, wait);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return IO_ERROR;
+		if (r == 0)
+			return IO_TIMEOUT;
+		ssize_t n = read(io->in_fd, io->in, sizeof io->in);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return errno == ECONNRESET ? IO_EOF : IO_ERROR;
+		if (n == 0)
+			return IO_EOF;
+		io->in_len = (size_t)n;
+		return IO_OK;
+	}
+}
+
+enum io_status io_getline(struct io *io, char *buf, size_t cap, size_t *len)
+{
+	size_t have = 0;
+	bool toolong = false;
+
+	for (;;) {
+		enum io_status st = io_fill(io);
+		if (st != IO_OK)
+			return st;
+		char *start = io->in + io->in_pos;
+		size_t avail = io->in_len - io->in_pos;
+		char *lf = memchr(start, '\n', avail);
+		size_t take = lf ? (size_t)(lf - start) + 1 : avail;
+
+		/* Copy only what fits; the rest of an over-long line is
+		 * dropped as it arrives, so memory stays bounded. */
+		if (!toolong && have + take < cap) {
+			memcpy(buf + have, start, take);
+			have += take;
+		} else {
+			toolong = true;
+		}
+		io->in_pos += take;
+		if (lf)
+			break;
+	}
+	if (toolong) {
+		*len = 0;
+		buf[0] = '\0';
+		return IO_TOOLONG;
+	}
+	have--; /* the LF */
+	if (have > 0 && buf[have - 1] == '\r')
+		have--;
+	buf[have] = '\0';
+	*len = have;
+	return IO_OK;
+}
+
+void io_vprintf(struct io *io, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line)
+		n = sizeof line - 1;
+	if (io->out_len + (size_t)n > sizeof io->out)
+		io_flush(io);
+	memcpy(io->out + io->out_len, line, (size_t)n);
+	io->out_len += (size_t)n;
+}
+
+void io_printf(struct io *io, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	io_vprintf(io, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,44 @@
+/*
+ * parse.h - RFC 5321 grammar: paths, domains and ESMTP parameters.
+ *
+ * Pure functions over NUL-terminated strings; nothing here allocates.
+ */
+#ifndef SMTPD_PARSE_H
+#define SMTPD_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "limits.h"
+
+struct path {
+	char addr[SMTP_PATH_MAX + 1]; /* mailbox as sent, no brackets */
+	size_t at;		       /* index of the domain's '@', or 0 */
+	bool literal;		       /* the domain is an address literal */
+};
+
+/*
+ * parse_path - parse "<" [ A-d-l ":" ] Mailbox ">" at s (RFC 5321 4.1.2);
+ * "<>" too when null_ok.  A source route is checked and dropped (RFC
+ * 5321 C).  A mailbox without a domain is accepted only when bare_ok.
+ * On success fills p, sets *rest to the byte after ">" and returns NULL;
+ * otherwise returns a short reason.
+ */
+const char *parse_path(const char *s, struct path *p, const char **rest,
+		       bool null_ok, bool bare_ok);
+
+/* parse_domain - length of the Domain at s (RFC 5321 4.1.2), or 0. */
+size_t parse_domain(const char *s);
+
+/* parse_address_literal - length of "[...]" at s (RFC 5321 4.1.3), or 0. */
+size_t parse_address_literal(const char *s);
+
+/*
+ * parse_param - split the next " KEYWORD[=VALUE]" (RFC 5321 4.1.2
+ * esmtp-param) off *s.  Returns 1 with key/value pointing into buf (value
+ * NULL when absent), 0 at the end, -1 on bad syntax.  buf has room for
+ * strlen(*s) + 1 bytes.
+ */
+int parse_param(const char **s, char *buf, char **key, char **value);
+
+#endif

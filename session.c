@@ -1,0 +1,647 @@
+/*
+ * session.c - the SMTP state machine (see session.h).
+ *
+ * One dispatch path: a command table gives each verb its handler, the
+ * states it is allowed in and its longest line.  The table refuses what
+ * is out of order (503), so handlers only validate their arguments and
+ * act, sending exactly one reply.  A session holds at most one
+ * transaction; RSET, HELO/EHLO, a finished DATA and the session's end
+ * all clear it through tx_reset().
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "body.h"
+#include "limits.h"
+#include "log.h"
+#include "parse.h"
+#include "reply.h"
+
+enum state {
+	S_CONNECTED = 1, /* greeted, waiting for HELO/EHLO */
+	S_READY = 2,	 /* HELO/EHLO done, no transaction */
+	S_MAIL = 4,	 /* MAIL accepted, no recipient yet */
+	S_RCPT = 8,	 /* at least one recipient */
+};
+#define S_ANY (S_CONNECTED | S_READY | S_MAIL | S_RCPT)
+
+enum end {
+	END_NONE,
+	END_QUIT,
+	END_EOF,
+	END_TIMEOUT,
+	END_ERRORS,
+	END_IO,
+	END_FAULT,
+};
+
+static const char *const end_names[] = {
+	[END_NONE] = "", [END_QUIT] = "quit", [END_EOF] = "eof",
+	[END_TIMEOUT] = "timeout", [END_ERRORS] = "too many errors",
+	[END_IO] = "i/o error", [END_FAULT] = "internal error",
+};
+
+struct transaction {
+	struct path from;
+	char **rcpt;	 /* owned strings */
+	size_t nrcpt, cap;
+	time_t received; /* when DATA ended: Received: and received_at */
+};
+
+struct session {
+	const struct config *cfg;
+	struct io *io;
+	struct store *store;
+	const char *client_addr;
+	enum state state;
+	enum end end;
+	bool esmtp;
+	unsigned errors, accepted;
+	char helo[SMTP_DOMAIN_MAX + 1];
+	struct transaction tx;
+	struct spool spool;
+	/* A command line: the longest allowed, its CR LF, and the NUL. */
+	char line[SMTP_PARAM_LINE_MAX + 1];
+	char scratch[SMTP_PARAM_LINE_MAX + 1]; /* parsed parameters */
+};
+
+/* say - send a reply and count it if it is an error. */
+static void say(struct session *s, enum reply r, ...)
+{
+	va_list ap;
+
+	va_start(ap, r);
+	vreply(s->io, r, ap);
+	va_end(ap);
+	if (reply_is_error(r))
+		s->errors++;
+}
+
+/* tx_reset - forget the transaction; the session stays. */
+static void tx_reset(struct session *s)
+{
+	for (size_t i = 0; i < s->tx.nrcpt; i++)
+		free(s->tx.rcpt[i]);
+	s->tx.nrcpt = 0;
+	s->tx.from.addr[0] = '\0';
+	spool_reset(&s->spool);
+	if (s->state > S_READY)
+		s->state = S_READY;
+}
+
+/* fault - our own failure: tell the client to come back, then end. */
+static void fault(struct session *s, const char *why)
+{
+	struct log_field f[] = {{"CLIENT", s->client_addr}, {"REASON", why}};
+
+	log_event(LOG_ERR, f, 2, "internal error");
+	reply(s->io, RP_UNAVAILABLE, s->cfg->hostname);
+	s->end = END_FAULT;
+}
+
+/* word - does arg start with the keyword kw (any case)?  Returns what
+ * follows it, or NULL. */
+static const char *word(const char *arg, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	return strncasecmp(arg, kw, n) == 0 ? arg + n : NULL;
+}
+
+/* hello - shared by HELO and EHLO: check the argument, start afresh. */
+static bool hello(struct session *s, const char *arg, const char *usage)
+{
+	size_t n = strlen(arg);
+
+	while (n > 0 && arg[n - 1] == ' ')
+		n--;
+	if (n == 0 || memchr(arg, ' ', n)) {
+		say(s, RP_SYNTAX, usage);
+		return false;
+	}
+	if (n > SMTP_DOMAIN_MAX) {
+		say(s, RP_PARAM_BAD, "host name too long");
+		return false;
+	}
+	memcpy(s->helo, arg, n);
+	s->helo[n] = '\0';
+	tx_reset(s);
+	s->state = S_READY;
+	return true;
+}
+
+/* HELO domain (RFC 5321 4.1.1.1) */
+static void cmd_helo(struct session *s, char *arg)
+{
+	if (!hello(s, arg, "HELO hostname"))
+		return;
+	s->esmtp = false;
+	say(s, RP_HELO, s->cfg->hostname);
+}
+
+/* EHLO domain (RFC 5321 4.1.1.1): the extensions implemented here. */
+static void cmd_ehlo(struct session *s, char *arg)
+{
+	if (!hello(s, arg, "EHLO hostname"))
+		return;
+	s->esmtp = true;
+	io_printf(s->io, "250-%s\r\n", s->cfg->hostname);
+	io_printf(s->io, "250-PIPELINING\r\n");		     /* RFC 2920 */
+	io_printf(s->io, "250-SIZE %" PRIu64 "\r\n", s->cfg->max_size); /* RFC 1870 */
+	io_printf(s->io, "250-8BITMIME\r\n");		     /* RFC 6152 */
+	io_printf(s->io, "250 ENHANCEDSTATUSCODES\r\n");     /* RFC 2034 */
+}
+
+/* mail_param - one MAIL parameter: SIZE=n (RFC 1870), BODY= (RFC 6152).
+ * Returns false after sending the refusal. */
+static bool mail_param(struct session *s, const char *key, const char *value,
+		       unsigned *seen)
+{
+	char *end;
+
+	if (strcasecmp(key, "SIZE") == 0 && !(*seen & 1)) {
+		*seen |= 1;
+		errno = 0;
+		if (!value || value[0] < '0' || value[0] > '9' || strlen(value) > 20) {
+			say(s, RP_PARAM_BAD, "SIZE=number");
+			return false;
+		}
+		unsigned long long n = strtoull(value, &end, 10);
+		if (*end || errno == ERANGE) {
+			say(s, RP_PARAM_BAD, "SIZE=number");
+			return false;
+		}
+		if (n > s->cfg->max_size) {
+			say(s, RP_SIZE_DECLARED);
+			return false;
+		}
+		return true;
+	}
+	if (strcasecmp(key, "BODY") == 0 && !(*seen & 2)) {
+		*seen |= 2;
+		if (!value || (strcasecmp(value, "7BIT") && strcasecmp(value, "8BITMIME"))) {
+			say(s, RP_PARAM_BAD, "BODY=7BIT or BODY=8BITMIME");
+			return false;
+		}
+		return true;
+	}
+	if ((strcasecmp(key, "SIZE") == 0 && (*seen & 1)) ||
+	    (strcasecmp(key, "BODY") == 0 && (*seen & 2))) {
+		say(s, RP_PARAM_BAD, "parameter given twice");
+		return false;
+	}
+	say(s, RP_PARAM_UNKNOWN);
+	return false;
+}
+
+/* MAIL FROM:<reverse-path> [SP Mail-parameters] (RFC 5321 4.1.1.2) */
+static void cmd_mail(struct session *s, char *arg)
+{
+	const char *p = word(arg, "FROM:"), *why;
+	char *key, *value;
+	unsigned seen = 0;
+	int r;
+
+	if (!p) {
+		say(s, RP_SYNTAX, "MAIL FROM:<address>");
+		return;
+	}
+	while (*p == ' ') /* RFC 5321 forbids it; many clients do it */
+		p++;
+	if ((why = parse_path(p, &s->tx.from, &p, true, false))) {
+		say(s, RP_BAD_SENDER, why);
+		return;
+	}
+	while ((r = parse_param(&p, s->scratch, &key, &value)) > 0)
+		if (!mail_param(s, key, value, &seen))
+			return;
+	if (r < 0) {
+		say(s, RP_PARAM_BAD, "MAIL parameters");
+		return;
+	}
+	s->state = S_MAIL;
+	say(s, RP_SENDER_OK);
+}
+
+/* accepted_domain - may mail for this recipient be taken? */
+static bool accepted_domain(const struct session *s, const struct path *to)
+{
+	if (s->cfg->ndomains == 0)
+		return true;
+	/* RFC 5321 4.5.1: <postmaster> must always be accepted. */
+	if (to->at == 0)
+		return true;
+	if (to->literal)
+		return false;
+	for (size_t i = 0; i < s->cfg->ndomains; i++)
+		if (strcasecmp(to->addr + to->at + 1, s->cfg->domains[i]) == 0)
+			return true;
+	return false;
+}
+
+/* add_rcpt - keep a copy of the address; false when out of memory. */
+static bool add_rcpt(struct transaction *tx, const char *addr)
+{
+	if (tx->nrcpt == tx->cap) {
+		size_t cap = tx->cap ? tx->cap * 2 : 8;
+		char **n = realloc(tx->rcpt, cap * sizeof *n);
+		if (!n)
+			return false;
+		tx->rcpt = n;
+		tx->cap = cap;
+	}
+	if (!(tx->rcpt[tx->nrcpt] = strdup(addr)))
+		return false;
+	tx->nrcpt++;
+	return true;
+}
+
+/* RCPT TO:<forward-path> [SP Rcpt-parameters] (RFC 5321 4.1.1.3) */
+static void cmd_rcpt(struct session *s, char *arg)
+{
+	const char *p = word(arg, "TO:"), *why;
+	struct path to;
+	char *key, *value;
+
+	if (!p) {
+		say(s, RP_SYNTAX, "RCPT TO:<address>");
+		return;
+	}
+	while (*p == ' ')
+		p++;
+	if ((why = parse_path(p, &to, &p, false, true))) {
+		say(s, RP_BAD_RCPT, why);
+		return;
+	}
+	if (to.at == 0 && strcasecmp(to.addr, "postmaster") != 0) {
+		say(s, RP_BAD_RCPT, "domain missing");
+		return;
+	}
+	int r = parse_param(&p, s->scratch, &key, &value);
+	if (r != 0) {
+		say(s, r < 0 ? RP_PARAM_BAD : RP_PARAM_UNKNOWN, "RCPT parameters");
+		return;
+	}
+	if (!accepted_domain(s, &to)) {
+		struct log_field f[] = {{"CLIENT", s->client_addr}, {"RCPT", to.addr}};
+		log_event(LOG_NOTICE, f, 2, "recipient refused: domain not served");
+		say(s, RP_RELAY_DENIED);
+		return;
+	}
+	if (s->tx.nrcpt >= s->cfg->max_recipients) {
+		say(s, RP_TOO_MANY_RCPTS);
+		return;
+	}
+	if (!add_rcpt(&s->tx, to.addr)) {
+		fault(s, "out of memory");
+		return;
+	}
+	s->state = S_RCPT;
+	say(s, RP_RCPT_OK);
+}
+
+/* trace - Return-Path: and Received: (RFC 5321 4.4) for message id. */
+static size_t trace(int64_t id, char *buf, size_t cap, void *arg)
+{
+	const struct session *s = arg;
+	const char *addr = s->client_addr;
+	char date[64], from[SMTP_DOMAIN_MAX + 64], forwho[SMTP_PATH_MAX + 16] = "";
+	struct tm tm;
+
+	gmtime_r(&s->tx.received, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	/* TCP-info is an address literal; IPv6 ones carry a tag. */
+	if (*addr)
+		snprintf(from, sizeof from, "%s ([%s%s])", s->helo,
+			 strchr(addr, ':') ? "IPv6:" : "", addr);
+	else
+		snprintf(from, sizeof from, "%s", s->helo);
+	/* Name the recipient only when there is one: the header is seen by
+	 * all of them. */
+	if (s->tx.nrcpt == 1)
+		snprintf(forwho, sizeof forwho, "\r\n\tfor <%s>", s->tx.rcpt[0]);
+	int n = snprintf(buf, cap,
+			 "Return-Path: <%s>\r\n"
+			 "Received: from %s\r\n"
+			 "\tby %s with %s id %" PRId64 "%s;\r\n"
+			 "\t%s\r\n",
+			 s->tx.from.addr, from, s->cfg->hostname,
+			 s->esmtp ? "ESMTP" : "SMTP", id, forwho, date);
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* join_rcpts - the recipients, comma-separated, cut to fit buf. */
+static void join_rcpts(const struct transaction *tx, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < tx->nrcpt; i++) {
+		int n = snprintf(buf + len, cap - len, "%s%s", i ? "," : "", tx->rcpt[i]);
+		if (n < 0 || (size_t)n >= cap - len) {
+			snprintf(buf + (cap > 4 ? cap - 4 : 0), cap > 4 ? 4 : cap, "...");
+			return;
+		}
+		len += (size_t)n;
+	}
+}
+
+/* deliver - hand the spooled message to the store; one reply. */
+static void deliver(struct session *s, const struct body_result *b)
+{
+	struct envelope env = {
+		.received = s->tx.received,
+		.helo = s->helo,
+		.client_addr = s->client_addr,
+		.protocol = s->esmtp ? "ESMTP" : "SMTP",
+		.mail_from = s->tx.from.addr,
+		.rcpt = s->tx.rcpt,
+		.nrcpt = s->tx.nrcpt,
+	};
+	char err[512] = "", size[24], nrcpt[24], idtext[24] = "", rcpts[1024];
+	enum reply r = RP_STORE_TEMP;
+	int64_t id = 0;
+
+	if (b->bare_eol) {
+		r = RP_BARE_EOL;
+		snprintf(err, sizeof err, "bare CR or LF in message text");
+	} else if (b->too_big) {
+		r = RP_TOO_BIG;
+		snprintf(err, sizeof err, "message larger than %" PRIu64 " bytes",
+			 s->cfg->max_size);
+	} else if (s->spool.failed) {
+		r = s->spool.err == ENOSPC || s->spool.err == EDQUOT ? RP_STORE_FULL
+								     : RP_STORE_TEMP;
+		snprintf(err, sizeof err, "spool: %s", strerror(s->spool.err));
+	} else {
+		switch (store_deliver(s->store, &env, trace, s, &s->spool, &id, err,
+				      sizeof err)) {
+		case STORE_OK: r = RP_QUEUED; break;
+		case STORE_TEMP: r = RP_STORE_TEMP; break;
+		case STORE_FULL: r = RP_STORE_FULL; break;
+		case STORE_PERM: r = RP_STORE_PERM; break;
+		}
+	}
+	snprintf(size, sizeof size, "%" PRIu64, b->size);
+	snprintf(nrcpt, sizeof nrcpt, "%zu", s->tx.nrcpt);
+	join_rcpts(&s->tx, rcpts, sizeof rcpts);
+	if (r == RP_QUEUED)
+		snprintf(idtext, sizeof idtext, "%" PRId64, id);
+	struct log_field f[] = {
+		{"CLIENT", s->client_addr}, {"HELO", s->helo},
+		{"FROM", s->tx.from.addr},  {"NRCPT", nrcpt},
+		{"RCPT", rcpts},	    {"SIZE", size},
+		{"REPLY", reply_code(r)},
+		{r == RP_QUEUED ? "ID" : "REASON", r == RP_QUEUED ? idtext : err},
+	};
+	log_event(r == RP_QUEUED ? LOG_INFO : LOG_NOTICE, f, sizeof f / sizeof *f,
+		  r == RP_QUEUED ? "message accepted" : "message refused");
+	if (r == RP_QUEUED) {
+		s->accepted++;
+		say(s, RP_QUEUED, (long long)id);
+	} else {
+		say(s, r);
+	}
+}
+
+/* DATA (RFC 5321 4.1.1.4) */
+static void cmd_data(struct session *s, char *arg)
+{
+	struct body_result b;
+
+	if (*arg) {
+		say(s, RP_SYNTAX, "DATA");
+		return;
+	}
+	say(s, RP_DATA_GO);
+	switch (body_read(s->io, &s->spool, s->cfg->max_size, &b)) {
+	case IO_OK:
+		break;
+	case IO_TIMEOUT:
+		s->end = END_TIMEOUT;
+		return;
+	case IO_EOF:
+		s->end = END_EOF;
+		return;
+	default:
+		s->end = END_IO;
+		return;
+	}
+	s->tx.received = time(NULL);
+	deliver(s, &b);
+	tx_reset(s);
+}
+
+/* RSET (RFC 5321 4.1.1.5) */
+static void cmd_rset(struct session *s, char *arg)
+{
+	if (*arg) {
+		say(s, RP_SYNTAX, "RSET");
+		return;
+	}
+	tx_reset(s);
+	say(s, RP_OK);
+}
+
+/* VRFY string (RFC 5321 4.1.1.6): 252, as 3.5.3 allows. */
+static void cmd_vrfy(struct session *s, char *arg)
+{
+	if (!*arg) {
+		say(s, RP_SYNTAX, "VRFY address");
+		return;
+	}
+	say(s, RP_VRFY);
+}
+
+/* EXPN (RFC 5321 4.1.1.7): lists are not expanded here. */
+static void cmd_expn(struct session *s, char *arg)
+{
+	(void)arg;
+	say(s, RP_NOT_IMPLEMENTED);
+}
+
+/* NOOP [SP String] (RFC 5321 4.1.1.9) */
+static void cmd_noop(struct session *s, char *arg)
+{
+	(void)arg;
+	say(s, RP_OK);
+}
+
+/* QUIT (RFC 5321 4.1.1.10) */
+static void cmd_quit(struct session *s, char *arg)
+{
+	(void)arg;
+	say(s, RP_BYE, s->cfg->hostname);
+	s->end = END_QUIT;
+}
+
+static void cmd_help(struct session *s, char *arg);
+
+static const struct command {
+	const char *verb;
+	void (*handler)(struct session *s, char *arg);
+	unsigned states;      /* where it is allowed */
+	size_t line_max;      /* longest line with CR LF */
+	const char *refusal;  /* 503 text when out of order, if not "send X first" */
+} commands[] = {
+	{"HELO", cmd_helo, S_ANY, SMTP_LINE_MAX, NULL},
+	{"EHLO", cmd_ehlo, S_ANY, SMTP_LINE_MAX, NULL},
+	{"MAIL", cmd_mail, S_READY, SMTP_PARAM_LINE_MAX, "Sender already given"},
+	{"RCPT", cmd_rcpt, S_MAIL | S_RCPT, SMTP_PARAM_LINE_MAX, NULL},
+	{"DATA", cmd_data, S_RCPT, SMTP_LINE_MAX, NULL},
+	{"RSET", cmd_rset, S_ANY, SMTP_LINE_MAX, NULL},
+	{"NOOP", cmd_noop, S_ANY, SMTP_LINE_MAX, NULL},
+	{"VRFY", cmd_vrfy, S_ANY, SMTP_LINE_MAX, NULL},
+	{"EXPN", cmd_expn, S_ANY, SMTP_LINE_MAX, NULL},
+	{"HELP", cmd_help, S_ANY, SMTP_LINE_MAX, NULL},
+	{"QUIT", cmd_quit, S_ANY, SMTP_LINE_MAX, NULL},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* HELP [SP String] (RFC 5321 4.1.1.8): the commands in the table. */
+static void cmd_help(struct session *s, char *arg)
+{
+	char list[NCOMMANDS * 5 + 1] = "";
+
+	(void)arg;
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (commands[i].handler == cmd_expn)
+			continue; /* known, but not implemented */
+		strcat(list, " ");
+		strcat(list, commands[i].verb);
+	}
+	say(s, RP_HELP, list);
+}
+
+/* out_of_order - the 503 text for cmd in the session's state. */
+static const char *out_of_order(const struct session *s, const struct command *cmd)
+{
+	if (s->state == S_CONNECTED)
+		return "Send HELO or EHLO first";
+	if (s->state == S_READY)
+		return "Send MAIL first";
+	if (cmd->refusal)
+		return cmd->refusal;
+	return "Send RCPT first";
+}
+
+/* clean - only printable US-ASCII and space in a command line. */
+static bool clean(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* dispatch - look the verb up, check length and state, run it. */
+static void dispatch(struct session *s, char *line, size_t len)
+{
+	size_t vlen = strcspn(line, " ");
+	const struct command *cmd = NULL;
+
+	if (!clean(line, len)) {
+		say(s, RP_BAD_CHARS);
+		return;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (vlen == strlen(commands[i].verb) &&
+		    strncasecmp(line, commands[i].verb, vlen) == 0)
+			cmd = &commands[i];
+	if (len + 2 > (cmd ? cmd->line_max : SMTP_LINE_MAX)) {
+		say(s, RP_LINE_TOO_LONG);
+		return;
+	}
+	if (!cmd) {
+		say(s, RP_UNKNOWN);
+		return;
+	}
+	if (!(cmd->states & s->state)) {
+		say(s, RP_BAD_SEQUENCE, out_of_order(s, cmd));
+		return;
+	}
+	cmd->handler(s, line[vlen] ? line + vlen + 1 : line + vlen);
+}
+
+/* session_end_log - the one line that closes the session's log. */
+static void session_end_log(const struct session *s)
+{
+	char accepted[16], errors[16];
+	struct log_field f[] = {
+		{"CLIENT", s->client_addr}, {"HELO", s->helo},
+		{"MESSAGES", accepted},     {"ERRORS", errors},
+		{"END", end_names[s->end]},
+	};
+
+	snprintf(accepted, sizeof accepted, "%u", s->accepted);
+	snprintf(errors, sizeof errors, "%u", s->errors);
+	log_event(LOG_INFO, f, sizeof f / sizeof *f, "disconnect");
+}
+
+int session_run(const struct config *cfg, struct io *io, struct store *st,
+		const char *client_addr)
+{
+	struct session *s = calloc(1, sizeof *s);
+	struct log_field f[] = {{"CLIENT", client_addr}};
+	int status;
+
+	if (!s) {
+		reply(io, RP_UNAVAILABLE, cfg->hostname);
+		io_flush(io);
+		return 1;
+	}
+	s->cfg = cfg;
+	s->io = io;
+	s->store = st;
+	s->client_addr = client_addr;
+	s->state = S_CONNECTED;
+	spool_init(&s->spool, cfg->spool_dir);
+	log_event(LOG_INFO, f, 1, "connect");
+	if (cfg->ndomains == 0)
+		log_event(LOG_NOTICE, f, 1, "no --domain given: accepting mail for every recipient");
+	reply(io, RP_GREETING, cfg->hostname);
+	while (s->end == END_NONE) {
+		size_t len;
+
+		switch (io_getline(io, s->line, sizeof s->line, &len)) {
+		case IO_OK:
+			dispatch(s, s->line, len);
+			break;
+		case IO_TOOLONG:
+			say(s, RP_LINE_TOO_LONG);
+			break;
+		case IO_EOF:
+			s->end = END_EOF;
+			break;
+		case IO_TIMEOUT:
+			s->end = END_TIMEOUT;
+			break;
+		case IO_ERROR:
+			s->end = END_IO;
+			break;
+		}
+		if (s->end == END_NONE && s->errors > SMTP_ERROR_LIMIT) {
+			reply(io, RP_TOO_MANY_ERRORS, cfg->hostname);
+			s->end = END_ERRORS;
+		}
+	}
+	if (s->end == END_TIMEOUT)
+		reply(io, RP_TIMEOUT, cfg->hostname);
+	io_flush(io);
+	session_end_log(s);
+	status = s->end == END_FAULT ? 1 : 0;
+	tx_reset(s);
+	free(s->tx.rcpt);
+	free(s);
+	return status;
+}

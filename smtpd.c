@@ -1,0 +1,284 @@
+/*
+ * smtpd.c - the program: options, environment, the peer's address,
+ * logging, then one session on the connection it was started with.
+ *
+ * smtpd never listens, accepts or forks.  A super-server (systemd with
+ * Accept=yes, inetd, tcpserver) hands it one connection on stdin/stdout,
+ * or as fd 3 with LISTEN_FDS=1, and it exits when the session ends.
+ * Exit status: 0 when the client ended the session (QUIT, EOF, timeout,
+ * abuse), 1 for a fault of ours, 2 for a bad command line or setup.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "limits.h"
+#include "log.h"
+#include "parse.h"
+#include "reply.h"
+#include "session.h"
+#include "store.h"
+
+#ifndef SMTPD_VERSION
+#define SMTPD_VERSION "unknown"
+#endif
+
+#define DEFAULT_DB "/var/lib/smtpd/mail.db"
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"usage: smtpd [options]  (one SMTP connection on stdin/stdout)\n"
+	"  --db PATH               mailbox database (default " DEFAULT_DB ")\n"
+	"  --hostname NAME         name in the greeting and Received: (default: host name)\n"
+	"  --max-size BYTES        message size limit (default 26214400)\n"
+	"  --max-recipients N      recipients per message (default 100)\n"
+	"  --domain DOMAIN         accept mail for DOMAIN; repeatable (default: every domain)\n"
+	"  --timeout SECONDS       wait for the client's next line (default 300)\n"
+	"  --session-timeout SECONDS  longest session (default 600)\n"
+	"  --log auto|journal|syslog|stderr  where log lines go (default auto)\n"
+	"  --help, --version\n";
+
+/* usage_error - complain on stderr and exit 2: never half-configured. */
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("smtpd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'smtpd --help'.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/* number - a decimal option value within [min, max], or exit 2. */
+static uint64_t number(const char *opt, const char *s, uint64_t min, uint64_t max)
+{
+	char *end;
+	uint64_t v;
+
+	if (*s < '0' || *s > '9')
+		usage_error("--%s: '%s' is not a number", opt, s);
+	v = strtoull(s, &end, 10);
+	if (*end || v < min || v > max)
+		usage_error("--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64,
+			    opt, s, min, max);
+	return v;
+}
+
+/* is_domain - the whole of s is a domain name. */
+static bool is_domain(const char *s)
+{
+	size_t n = parse_domain(s);
+
+	return n > 0 && s[n] == '\0';
+}
+
+/* default_hostname - this machine's name, or "localhost". */
+static const char *default_hostname(void)
+{
+	static char name[SMTP_DOMAIN_MAX + 1];
+
+	if (gethostname(name, sizeof name) != 0 || !is_domain(name))
+		return "localhost";
+	return name;
+}
+
+struct options {
+	struct config cfg;
+	const char *db;
+	unsigned timeout, session_timeout;
+	enum log_target log;
+};
+
+/* parse_options - fill o from argv, or exit 2 with a message. */
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"hostname", required_argument, NULL, 'H'},
+		{"max-size", required_argument, NULL, 's'},
+		{"max-recipients", required_argument, NULL, 'r'},
+		{"domain", required_argument, NULL, 'D'},
+		{"timeout", required_argument, NULL, 't'},
+		{"session-timeout", required_argument, NULL, 'T'},
+		{"log", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const targets[] = {"auto", "journal", "syslog", "stderr"};
+	const char **domains = calloc((size_t)argc, sizeof *domains);
+	int c;
+
+	if (!domains)
+		usage_error("out of memory");
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (!*optarg)
+				usage_error("--db: empty path");
+			o->db = optarg;
+			break;
+		case 'H':
+			if (!is_domain(optarg))
+				usage_error("--hostname: '%s' is not a domain name", optarg);
+			o->cfg.hostname = optarg;
+			break;
+		case 's':
+			o->cfg.max_size = number("max-size", optarg, 1, SMTP_MAX_SIZE_CEILING);
+			break;
+		case 'r':
+			o->cfg.max_recipients =
+				(unsigned)number("max-recipients", optarg, 1, 100000);
+			break;
+		case 'D':
+			if (!is_domain(optarg))
+				usage_error("--domain: '%s' is not a domain name", optarg);
+			domains[o->cfg.ndomains++] = optarg;
+			break;
+		case 't':
+			o->timeout = (unsigned)number("timeout", optarg, 1, 86400);
+			break;
+		case 'T':
+			o->session_timeout = (unsigned)number("session-timeout", optarg, 1, 86400);
+			break;
+		case 'l': {
+			size_t i = 0;
+			while (i < 4 && strcmp(optarg, targets[i]) != 0)
+				i++;
+			if (i == 4)
+				usage_error("--log: '%s' is not auto, journal, syslog or stderr",
+					    optarg);
+			o->log = (enum log_target)i;
+			break;
+		}
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case 'V':
+			puts("smtpd " SMTPD_VERSION);
+			exit(0);
+		case ':':
+			usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	o->cfg.domains = domains;
+}
+
+/* std_fds_open - make sure fds 0-2 exist, so the database can never be
+ * opened as fd 2 and written to by a stray message. */
+static void std_fds_open(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+/* connection_fd - the client's socket: fd 3 when systemd passes one
+ * (LISTEN_FDS=1), else stdin.  Exits 2 on a listening socket. */
+static int connection_fd(void)
+{
+	int n = sd_listen_fds(1);
+
+	if (n <= 0)
+		return STDIN_FILENO;
+	if (n > 1)
+		usage_error("systemd passed %d sockets; smtpd takes one connection", n);
+	if (sd_is_socket(SD_LISTEN_FDS_START, AF_UNSPEC, SOCK_STREAM, 1) > 0)
+		usage_error("fd 3 is a listening socket: set Accept=yes in the socket unit");
+	return SD_LISTEN_FDS_START;
+}
+
+/*
+ * peer_address - the client's IP address as text into buf: from the
+ * socket itself, or, when fd is not a socket, from the super-server's
+ * environment (REMOTE_ADDR from systemd, TCPREMOTEIP from tcpserver).
+ * Never from anything the client says.  "" when unknown.
+ */
+static void peer_address(int fd, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	unsigned char bin[16];
+	const char *env;
+
+	buf[0] = '\0';
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, cap);
+		} else if (ss.ss_family == AF_INET6) {
+			struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+			if (IN6_IS_ADDR_V4MAPPED(a))
+				inet_ntop(AF_INET, &a->s6_addr[12], buf, cap);
+			else
+				inet_ntop(AF_INET6, a, buf, cap);
+		}
+		return;
+	}
+	env = getenv("REMOTE_ADDR");
+	if (!env)
+		env = getenv("TCPREMOTEIP");
+	if (env && strlen(env) < cap &&
+	    (inet_pton(AF_INET, env, bin) == 1 || inet_pton(AF_INET6, env, bin) == 1))
+		strcpy(buf, env);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.cfg = {.max_size = SMTP_MAX_SIZE_DEFAULT,
+			.max_recipients = SMTP_RECIPIENTS_DEFAULT},
+		.db = DEFAULT_DB,
+		.timeout = SMTP_TIMEOUT_DEFAULT,
+		.session_timeout = SMTP_SESSION_TIMEOUT_DEFAULT,
+		.log = LOG_TO_AUTO,
+	};
+	char addr[INET6_ADDRSTRLEN], err[512];
+	struct store *st;
+	struct io io;
+	int fd, status;
+
+	std_fds_open();
+	parse_options(argc, argv, &o);
+	if (!o.cfg.hostname)
+		o.cfg.hostname = default_hostname();
+	o.cfg.spool_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	fd = connection_fd();
+	signal(SIGPIPE, SIG_IGN);
+	log_open(o.log);
+	peer_address(fd, addr, sizeof addr);
+	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.timeout,
+		o.session_timeout);
+
+	st = store_open(o.db, err, sizeof err);
+	if (!st) {
+		struct log_field f[] = {{"CLIENT", addr}, {"REASON", err}};
+		log_event(LOG_ERR, f, 2, "cannot open the mailbox database");
+		reply(&io, RP_UNAVAILABLE, o.cfg.hostname);
+		io_flush(&io);
+		return 1;
+	}
+	status = session_run(&o.cfg, &io, st, addr);
+	store_close(st);
+	return status;
+}

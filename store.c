@@ -1,0 +1,306 @@
+/*
+ * store.c - the mailbox database in SQLite (see store.h).
+ *
+ * Durability: WAL with synchronous=FULL, so COMMIT returns only after the
+ * WAL is fsynced; one transaction per message.  Concurrency: every
+ * smtpd process is a separate connection; BEGIN IMMEDIATE takes the
+ * write lock up front and the busy timeout queues writers behind it.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SCHEMA_VERSION 1
+
+/* How long a writer waits for another's transaction before giving up. */
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/* Room for the trace headers: two lines of at most two paths, a domain
+ * name, an address literal and fixed words each. */
+#define TRACE_MAX 2048
+
+/* Body bytes moved per incremental blob write. */
+#define COPY_CHUNK 65536
+
+static const char schema_sql[] =
+#include "schema.h"
+	;
+
+enum stmt { S_NEXT_ID, S_MESSAGE, S_RECIPIENT, S_COUNT };
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_NEXT_ID] = "SELECT coalesce((SELECT seq FROM sqlite_sequence"
+		      " WHERE name = 'messages'), 0) + 1",
+	[S_MESSAGE] = "INSERT INTO messages (id, received_at, helo,"
+		      " client_addr, protocol, mail_from, size, body)"
+		      " VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?))",
+	[S_RECIPIENT] = "INSERT INTO recipients (message_id, position, address)"
+			" VALUES (?, ?, ?)",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_COUNT];
+};
+
+/* fail - put "what: sqlite's message" in err. */
+static void fail(sqlite3 *db, char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+/* user_version - the schema version in the file, or -1 on error. */
+static int user_version(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/*
+ * set_wal - switch the file to WAL.  Changing the journal mode needs an
+ * exclusive lock and can report SQLITE_BUSY without waiting when many
+ * processes meet a fresh file at once, so retry until the busy timeout.
+ */
+static int set_wal(sqlite3 *db)
+{
+	int rc = SQLITE_BUSY;
+
+	for (int waited = 0; waited < STORE_BUSY_TIMEOUT_MS; waited += 10) {
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		usleep(10000);
+	}
+	return rc;
+}
+
+/*
+ * migrate - create the schema in a new file.  Runs under BEGIN IMMEDIATE
+ * and looks at user_version again inside it, so of many racing processes
+ * exactly one creates the tables.
+ */
+static int migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	char sql[64];
+	int v, rc;
+
+	if ((rc = set_wal(db)) != SQLITE_OK) {
+		fail(db, err, errlen, "cannot switch to WAL");
+		return rc;
+	}
+	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK) {
+		fail(db, err, errlen, "cannot lock the database");
+		return rc;
+	}
+	v = user_version(db);
+	if (v > SCHEMA_VERSION) {
+		snprintf(err, errlen, "database schema version %d is newer than"
+			 " this smtpd's (%d)", v, SCHEMA_VERSION);
+		rc = SQLITE_ERROR;
+		goto out;
+	}
+	if (v == 0) {
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
+		rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			fail(db, err, errlen, "cannot create the schema");
+			goto out;
+		}
+	}
+	if ((rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		fail(db, err, errlen, "cannot commit the schema");
+out:
+	if (rc != SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *st = calloc(1, sizeof *st);
+	int v;
+
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			    NULL) != SQLITE_OK) {
+		fail(st->db, err, errlen, path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	/* Neither setting is kept in the file: every connection sets them. */
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		fail(st->db, err, errlen, path);
+		goto fail;
+	}
+	v = user_version(st->db);
+	if (v < 0) {
+		fail(st->db, err, errlen, path);
+		goto fail;
+	}
+	if (v != SCHEMA_VERSION && migrate(st->db, err, errlen) != SQLITE_OK)
+		goto fail;
+	for (int i = 0; i < S_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->stmt[i], NULL) != SQLITE_OK) {
+			fail(st->db, err, errlen, "cannot prepare statements");
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* classify - what a failed SQLite call means for the client. */
+static enum store_status classify(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return STORE_FULL;
+	case SQLITE_TOOBIG:
+		return STORE_PERM;
+	default:
+		return STORE_TEMP;
+	}
+}
+
+/* step - run a statement that returns no rows, then reset it. */
+static int step(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* next_id - the id AUTOINCREMENT would give; valid under the write lock. */
+static int next_id(struct store *st, int64_t *id)
+{
+	sqlite3_stmt *s = st->stmt[S_NEXT_ID];
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* copy_body - write header then spool into the message's body blob. */
+static int copy_body(struct store *st, int64_t id, const char *hdr, size_t hdrlen,
+		     struct spool *body)
+{
+	static char buf[COPY_CHUNK];
+	sqlite3_blob *blob;
+	int off = (int)hdrlen;
+	int rc = sqlite3_blob_open(st->db, "main", "messages", "body", id, 1, &blob);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_blob_write(blob, hdr, (int)hdrlen, 0);
+	if (rc == SQLITE_OK && !spool_rewind(body))
+		rc = SQLITE_IOERR;
+	while (rc == SQLITE_OK) {
+		ssize_t n = spool_read(body, buf, sizeof buf);
+		if (n < 0)
+			rc = SQLITE_IOERR;
+		if (n <= 0)
+			break;
+		rc = sqlite3_blob_write(blob, buf, (int)n, off);
+		off += (int)n;
+	}
+	int rc2 = sqlite3_blob_close(blob);
+	return rc != SQLITE_OK ? rc : rc2;
+}
+
+enum store_status store_deliver(struct store *st, const struct envelope *env,
+				trace_fn trace, void *arg, struct spool *body,
+				int64_t *id, char *err, size_t errlen)
+{
+	char hdr[TRACE_MAX], when[32];
+	sqlite3_stmt *m = st->stmt[S_MESSAGE], *r = st->stmt[S_RECIPIENT];
+	const char *what = "cannot begin";
+	size_t hdrlen;
+	int rc;
+	struct tm tm;
+
+	gmtime_r(&env->received, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	what = "cannot insert the message";
+	if ((rc = next_id(st, id)) != SQLITE_OK)
+		goto out;
+	hdrlen = trace(*id, hdr, sizeof hdr, arg);
+	if (body->size + hdrlen > INT32_MAX) {
+		rc = SQLITE_TOOBIG;
+		goto out;
+	}
+	sqlite3_bind_int64(m, 1, *id);
+	sqlite3_bind_text(m, 2, when, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m, 3, env->helo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m, 4, env->client_addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m, 5, env->protocol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m, 6, env->mail_from, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(m, 7, (int64_t)(body->size + hdrlen));
+	sqlite3_bind_int64(m, 8, (int64_t)(body->size + hdrlen));
+	if ((rc = step(m)) != SQLITE_OK)
+		goto out;
+	what = "cannot write the body";
+	if ((rc = copy_body(st, *id, hdr, hdrlen, body)) != SQLITE_OK)
+		goto out;
+	what = "cannot insert a recipient";
+	for (size_t i = 0; i < env->nrcpt; i++) {
+		sqlite3_bind_int64(r, 1, *id);
+		sqlite3_bind_int64(r, 2, (int64_t)i);
+		sqlite3_bind_text(r, 3, env->rcpt[i], -1, SQLITE_STATIC);
+		if ((rc = step(r)) != SQLITE_OK)
+			goto out;
+	}
+	what = "cannot commit";
+	rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+out:
+	if (rc == SQLITE_OK)
+		return STORE_OK;
+	snprintf(err, errlen, "%s: %s", what,
+		 rc == SQLITE_TOOBIG ? "message too big" : sqlite3_errmsg(st->db));
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return classify(rc);
+}

@@ -1,0 +1,57 @@
+/*
+ * store.h - the mailbox database.  Only store.c knows it is SQLite.
+ */
+#ifndef SMTPD_STORE_H
+#define SMTPD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "spool.h"
+
+struct store;
+
+enum store_status {
+	STORE_OK,
+	STORE_TEMP, /* try again later: busy, I/O error (451 4.3.0) */
+	STORE_FULL, /* disk full (452 4.3.1) */
+	STORE_PERM, /* will never fit (554) */
+};
+
+struct envelope {
+	time_t received;
+	const char *helo;
+	const char *client_addr; /* "" when unknown */
+	const char *protocol;	 /* "SMTP" or "ESMTP" (RFC 3848) */
+	const char *mail_from;	 /* "" for the null path */
+	char *const *rcpt;
+	size_t nrcpt;
+};
+
+/*
+ * trace_fn - write the trace header lines for message id into buf (at
+ * most cap bytes); returns their length.  The store calls it once it has
+ * chosen the id, so the id can appear in the Received: header.
+ */
+typedef size_t (*trace_fn)(int64_t id, char *buf, size_t cap, void *arg);
+
+/*
+ * store_open - open or create the database at path and bring its schema
+ * up to date; safe when many processes race on a missing file.  Returns
+ * NULL with a reason in err on failure.  Free with store_close().
+ */
+struct store *store_open(const char *path, char *err, size_t errlen);
+void store_close(struct store *st);
+
+/*
+ * store_deliver - in one transaction, insert the message (trace headers
+ * then the spooled text) and its recipients, and commit durably.  On
+ * STORE_OK *id is the new row's id; otherwise nothing was stored and err
+ * holds the reason.
+ */
+enum store_status store_deliver(struct store *st, const struct envelope *env,
+				trace_fn trace, void *arg, struct spool *body,
+				int64_t *id, char *err, size_t errlen);
+
+#endif
