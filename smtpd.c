@@ -47,6 +47,7 @@ static const char usage_text[] =
 	"  --timeout SECONDS       wait for the client's next line (default 300)\n"
 	"  --session-timeout SECONDS  longest session (default 600)\n"
 	"  --log auto|journal|syslog|stderr  where log lines go (default auto)\n"
+	"  --init-db               create or upgrade the database, then exit\n"
 	"  --help, --version\n";
 
 /* usage_error - complain on stderr and exit 2: never half-configured. */
@@ -100,6 +101,7 @@ struct options {
 	const char *db;
 	unsigned timeout, session_timeout;
 	enum log_target log;
+	bool init_db;
 };
 
 /* parse_options - fill o from argv, or exit 2 with a message. */
@@ -114,6 +116,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"timeout", required_argument, NULL, 't'},
 		{"session-timeout", required_argument, NULL, 'T'},
 		{"log", required_argument, NULL, 'l'},
+		{"init-db", no_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -165,6 +168,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->log = (enum log_target)i;
 			break;
 		}
+		case 'I':
+			o->init_db = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -243,6 +249,21 @@ static void peer_address(int fd, char *buf, size_t cap)
 		strcpy(buf, env);
 }
 
+/* init_db - --init-db: create or upgrade the database ahead of the first
+ * connection (make install, admins).  Exit 0, or 2 with the reason. */
+static int init_db(const char *path)
+{
+	char err[512];
+	struct store *st = store_open(path, err, sizeof err);
+
+	if (!st) {
+		fprintf(stderr, "smtpd: %s\n", err);
+		return EXIT_USAGE;
+	}
+	store_close(st);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
@@ -263,6 +284,8 @@ int main(int argc, char **argv)
 	if (!o.cfg.hostname)
 		o.cfg.hostname = default_hostname();
 	o.cfg.spool_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	if (o.init_db)
+		return init_db(o.db);
 	fd = connection_fd();
 	signal(SIGPIPE, SIG_IGN);
 	log_open(o.log);
