@@ -26,7 +26,7 @@ LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsystemd -ls
 SRCS = smtpd.c session.c store.c io.c body.c spool.c parse.c reply.c log.c
 OBJS = $(SRCS:.c=.o)
 
-.PHONY: all deps run check test install uninstall clean
+.PHONY: all deps run check test warnings install uninstall clean
 
 all: smtpd
 
@@ -41,6 +41,14 @@ schema.h: schema.sql
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' schema.sql > $@
 
 store.o: schema.h
+
+# Both compilers, every warning an error; the build itself stays lenient
+# so a newer compiler's new warning does not break an install.
+warnings: schema.h
+	for cc in gcc clang; do \
+		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
+			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SRCS) || exit 1; \
+	done
 
 deps:
 	@scripts/deps check

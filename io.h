@@ -57,7 +57,8 @@ enum io_status io_fill(struct io *io);
 /* io_printf - append to the reply buffer, flushing it when full. */
 void io_printf(struct io *io, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void io_vprintf(struct io *io, const char *fmt, va_list ap);
+void io_vprintf(struct io *io, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* io_flush - write out buffered replies; false once the client is gone. */
 bool io_flush(struct io *io);

@@ -1,0 +1,11 @@
+#!/usr/bin/env bats
+# The build: warning-free under gcc and clang.
+
+load helpers
+
+@test "gcc and clang compile every file without a warning" {
+	run make -C "$REPO" -s warnings
+	echo "$output"
+	assert_equal "$status" 0
+	assert_equal "$output" ""
+}
