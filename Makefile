@@ -23,10 +23,18 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DSMTPD_VERSION='"$(VERSION)"' \
              $(WARNINGS) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsystemd -lsqlite3)
 
-SRCS = smtpd.c session.c store.c io.c body.c spool.c parse.c reply.c log.c
+# Everything but main(): what the fuzzer drives.
+CORE = session.c store.c io.c body.c spool.c parse.c reply.c log.c
+SRCS = smtpd.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
-.PHONY: all deps run check test warnings install uninstall clean
+# The sanitizer build that 'make check' runs the suite against, and the
+# libFuzzer harness.  Both use clang, in their own directories.
+SAN        = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS ?=
+
+.PHONY: all deps run check test warnings fuzz install uninstall clean
 
 all: smtpd
 
@@ -35,6 +43,32 @@ smtpd: $(OBJS)
 
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build-asan/%.o: %.c schema.h
+	@mkdir -p build-asan
+	clang $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+
+smtpd-asan: $(addprefix build-asan/,$(OBJS))
+	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS)
+
+build-fuzz/%.o: %.c schema.h
+	@mkdir -p build-fuzz
+	clang $(ALL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(SAN) -c -o $@ $<
+
+build-fuzz/fuzz_session.o: tests/fuzz/fuzz_session.c
+	@mkdir -p build-fuzz
+	clang $(ALL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(SAN) -c -o $@ $<
+
+fuzz-session: build-fuzz/fuzz_session.o $(addprefix build-fuzz/,$(CORE:.c=.o))
+	clang $(LDFLAGS) -fsanitize=fuzzer $(SAN) -o $@ $^ $(LIBS)
+
+# make fuzz FUZZ_SECONDS=N: grow tests/fuzz/corpus from the seeds that
+# the bats scripts make; a crash is left as tests/fuzz/crash-*.
+fuzz: fuzz-session
+	tests/fuzz/seeds
+	./fuzz-session -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		-artifact_prefix=tests/fuzz/ -dict=tests/fuzz/smtp.dict -print_final_stats=1 $(FUZZ_FLAGS) \
+		tests/fuzz/corpus tests/fuzz/seeds.d
 
 # The schema is compiled in, so an installed smtpd needs no data files.
 schema.h: schema.sql
@@ -88,6 +122,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service
 
 clean:
-	rm -f smtpd *.o *.d schema.h
+	rm -f smtpd smtpd-asan fuzz-session *.o *.d schema.h
+	rm -rf build-asan build-fuzz tests/fuzz/seeds.d
 
--include $(SRCS:.c=.d)
+-include $(SRCS:.c=.d) $(wildcard build-*/*.d)

@@ -36,6 +36,7 @@
 
 #define DEFAULT_DB "/var/lib/smtpd/mail.db"
 #define EXIT_USAGE 2
+#define DOMAINS_MAX 1000 /* --domain options; a longer list wants a table */
 
 static const char usage_text[] =
 	"usage: smtpd [options]  (one SMTP connection on stdin/stdout)\n"
@@ -122,11 +123,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{NULL, 0, NULL, 0},
 	};
 	static const char *const targets[] = {"auto", "journal", "syslog", "stderr"};
-	const char **domains = calloc((size_t)argc, sizeof *domains);
+	static const char *domains[DOMAINS_MAX];
 	int c;
 
-	if (!domains)
-		usage_error("out of memory");
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -150,6 +149,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'D':
 			if (!is_domain(optarg))
 				usage_error("--domain: '%s' is not a domain name", optarg);
+			if (o->cfg.ndomains == DOMAINS_MAX)
+				usage_error("--domain: more than %d domains", DOMAINS_MAX);
 			domains[o->cfg.ndomains++] = optarg;
 			break;
 		case 't':

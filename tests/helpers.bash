@@ -16,8 +16,16 @@ common_setup() {
 	SERVER_PID=""
 }
 
+# common_teardown - stop servers; fail the test if a sanitizer (the
+# ASan+UBSan build) or valgrind (tests/valgrind-smtpd) reported anything.
 common_teardown() {
 	stop_server
+	if [[ -s ${LOG:-} ]] &&
+		grep -qE '^==[0-9]+== |ERROR: [A-Za-z]+Sanitizer|runtime error:' "$LOG"; then
+		echo "memory error reported in $LOG:"
+		cat "$LOG"
+		return 1
+	fi
 }
 
 # smtp INPUT [OPTION...] - run smtpd with INPUT (printf %b escapes: \r\n)
