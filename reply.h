@@ -50,8 +50,9 @@ enum reply {
 void reply(struct io *io, enum reply r, ...);
 void vreply(struct io *io, enum reply r, va_list ap);
 
-/* reply_code - "250 2.0.0" and the like, for the log. */
+/* reply_code, reply_dsn - "250" and "2.0.0", for the log. */
 const char *reply_code(enum reply r);
+const char *reply_dsn(enum reply r);
 
 /* reply_is_error - 4xx and 5xx replies count towards the error limit. */
 int reply_is_error(enum reply r);

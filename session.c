@@ -400,7 +400,7 @@ static void deliver(struct session *s, const struct body_result *b)
 		{"CLIENT", s->client_addr}, {"HELO", s->helo},
 		{"FROM", s->tx.from.addr},  {"NRCPT", nrcpt},
 		{"RCPT", rcpts},	    {"SIZE", size},
-		{"REPLY", reply_code(r)},
+		{"REPLY", reply_code(r)},   {"DSN", reply_dsn(r)},
 		{r == RP_QUEUED ? "ID" : "REASON", r == RP_QUEUED ? idtext : err},
 	};
 	log_event(r == RP_QUEUED ? LOG_INFO : LOG_NOTICE, f, sizeof f / sizeof *f,
