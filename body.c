@@ -33,8 +33,7 @@ static void keep(struct reader *rd, const char *p, size_t n)
 		spool_write(rd->sp, p, n);
 }
 
-enum io_status body_read(struct io *io, struct spool *sp, uint64_t max,
-			 struct body_result *r)
+enum io_status body_read(struct io *io, struct spool *sp, uint64_t max, struct body_result *r)
 {
 	struct reader rd = {.sp = sp, .max = max, .r = r};
 	enum state st = AT_BOL;

@@ -11,9 +11,9 @@
 #include "spool.h"
 
 struct body_result {
-	uint64_t size;	/* bytes of message text after dot-unstuffing */
-	bool bare_eol;	/* a CR or LF that was not part of CR LF */
-	bool too_big;	/* more than the limit; the excess was not kept */
+	uint64_t size; /* bytes of message text after dot-unstuffing */
+	bool bare_eol; /* a CR or LF that was not part of CR LF */
+	bool too_big;  /* more than the limit; the excess was not kept */
 };
 
 /*
@@ -28,7 +28,6 @@ struct body_result {
  * is always read to its end so the session stays in step; past max bytes
  * nothing more is kept.  Returns IO_OK at the end of data, or why not.
  */
-enum io_status body_read(struct io *io, struct spool *sp, uint64_t max,
-			 struct body_result *r);
+enum io_status body_read(struct io *io, struct spool *sp, uint64_t max, struct body_result *r);
 
 #endif

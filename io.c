@@ -23,8 +23,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void io_init(struct io *io, int in_fd, int out_fd, unsigned idle_s,
-	     unsigned session_s)
+void io_init(struct io *io, int in_fd, int out_fd, unsigned idle_s, unsigned session_s)
 {
 	io->in_fd = in_fd;
 	io->out_fd = out_fd;
@@ -39,8 +38,7 @@ bool io_flush(struct io *io)
 	size_t done = 0;
 
 	while (!io->out_failed && done < io->out_len) {
-		ssize_t n = write(io->out_fd, io->out + done,
-				  io->out_len - done);
+		ssize_t n = write(io->out_fd, io->out + done, io->out_len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

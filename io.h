@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IO_INBUF 16384
+#define IO_INBUF  16384
 #define IO_OUTBUF 4096
 
 enum io_status {
@@ -37,8 +37,7 @@ struct io {
 };
 
 /* io_init - set up buffers; timeouts in seconds, the session's from now. */
-void io_init(struct io *io, int in_fd, int out_fd, unsigned idle_s,
-	     unsigned session_s);
+void io_init(struct io *io, int in_fd, int out_fd, unsigned idle_s, unsigned session_s);
 
 /*
  * io_getline - read one line ending in LF into buf (NUL-terminated, line
@@ -55,10 +54,8 @@ enum io_status io_getline(struct io *io, char *buf, size_t cap, size_t *len);
 enum io_status io_fill(struct io *io);
 
 /* io_printf - append to the reply buffer, flushing it when full. */
-void io_printf(struct io *io, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void io_vprintf(struct io *io, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+void io_printf(struct io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void io_vprintf(struct io *io, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* io_flush - write out buffered replies; false once the client is gone. */
 bool io_flush(struct io *io);

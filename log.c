@@ -12,7 +12,7 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
-#define LOG_LINE_MAX 4096
+#define LOG_LINE_MAX   4096
 #define LOG_FIELDS_MAX 16
 
 static enum log_target target = LOG_TO_SYSLOG;

@@ -143,8 +143,7 @@ static size_t source_route(const char *s)
 	}
 }
 
-const char *parse_path(const char *s, struct path *p, const char **rest,
-		       bool null_ok, bool bare_ok)
+const char *parse_path(const char *s, struct path *p, const char **rest, bool null_ok, bool bare_ok)
 {
 	const char *start = s;
 	size_t n, d;

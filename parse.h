@@ -13,8 +13,8 @@
 
 struct path {
 	char addr[SMTP_PATH_MAX + 1]; /* mailbox as sent, no brackets */
-	size_t at;		       /* index of the domain's '@', or 0 */
-	bool literal;		       /* the domain is an address literal */
+	size_t at;		      /* index of the domain's '@', or 0 */
+	bool literal;		      /* the domain is an address literal */
 };
 
 /*
@@ -24,8 +24,8 @@ struct path {
  * On success fills p, sets *rest to the byte after ">" and returns NULL;
  * otherwise returns a short reason.
  */
-const char *parse_path(const char *s, struct path *p, const char **rest,
-		       bool null_ok, bool bare_ok);
+const char *parse_path(const char *s, struct path *p, const char **rest, bool null_ok,
+		       bool bare_ok);
 
 /* parse_domain - length of the Domain at s (RFC 5321 4.1.2), or 0. */
 size_t parse_domain(const char *s);

@@ -19,19 +19,15 @@ static const struct {
 	[RP_RCPT_OK] = {"250", "2.1.5", "Recipient ok"},
 	[RP_QUEUED] = {"250", "2.0.0", "Ok: queued as %lld"},
 	[RP_VRFY] = {"252", "2.5.0",
-		    "Addresses are not verified here; send the message "
-		    "and it will be tried"},
+		     "Addresses are not verified here; send the message "
+		     "and it will be tried"},
 	[RP_HELP] = {"214", "2.0.0", "Commands:%s"},
 	[RP_DATA_GO] = {"354", NULL, "End data with <CR><LF>.<CR><LF>"},
-	[RP_UNAVAILABLE] = {"421", "4.3.0",
-			   "%s Service not available, try again later"},
+	[RP_UNAVAILABLE] = {"421", "4.3.0", "%s Service not available, try again later"},
 	[RP_TIMEOUT] = {"421", "4.4.2", "%s Timeout, closing connection"},
-	[RP_TOO_MANY_ERRORS] = {"421", "4.7.0",
-			       "%s Too many errors, closing connection"},
-	[RP_STORE_TEMP] = {"451", "4.3.0",
-			  "Message could not be stored, try again later"},
-	[RP_STORE_FULL] = {"452", "4.3.1",
-			  "Insufficient storage, try again later"},
+	[RP_TOO_MANY_ERRORS] = {"421", "4.7.0", "%s Too many errors, closing connection"},
+	[RP_STORE_TEMP] = {"451", "4.3.0", "Message could not be stored, try again later"},
+	[RP_STORE_FULL] = {"452", "4.3.1", "Insufficient storage, try again later"},
 	[RP_TOO_MANY_RCPTS] = {"452", "4.5.3", "Too many recipients"},
 	[RP_UNKNOWN] = {"500", "5.5.2", "Command not recognized"},
 	[RP_BAD_CHARS] = {"500", "5.5.2", "Command contains invalid characters"},
@@ -41,13 +37,11 @@ static const struct {
 	[RP_BAD_RCPT] = {"501", "5.1.3", "Bad recipient address: %s"},
 	[RP_NOT_IMPLEMENTED] = {"502", "5.5.1", "Command not implemented"},
 	[RP_BAD_SEQUENCE] = {"503", "5.5.1", "%s"},
-	[RP_RELAY_DENIED] = {"550", "5.7.1",
-			    "Recipient domain is not served here"},
+	[RP_RELAY_DENIED] = {"550", "5.7.1", "Recipient domain is not served here"},
 	[RP_BARE_EOL] = {"550", "5.5.2",
-			"Message refused: lines must end with CR LF "
-			"(bare CR or LF found)"},
-	[RP_SIZE_DECLARED] = {"552", "5.3.4",
-			     "Declared message size exceeds the limit"},
+			 "Message refused: lines must end with CR LF "
+			 "(bare CR or LF found)"},
+	[RP_SIZE_DECLARED] = {"552", "5.3.4", "Declared message size exceeds the limit"},
 	[RP_TOO_BIG] = {"552", "5.3.4", "Message size exceeds the limit"},
 	[RP_STORE_PERM] = {"554", "5.3.4", "Message could not be stored"},
 	[RP_PARAM_UNKNOWN] = {"555", "5.5.4", "Parameter not supported"},
@@ -60,8 +54,8 @@ void vreply(struct io *io, enum reply r, va_list ap)
 		io_printf(io, "%s %s ", replies[r].code, replies[r].dsn);
 	else
 		io_printf(io, "%s ", replies[r].code);
-	/* The format comes from the constant table above, whose entries
-	 * each document their arguments in reply.h. */
+		/* The format comes from the constant table above, whose entries
+		 * each document their arguments in reply.h. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	io_vprintf(io, replies[r].text, ap);

@@ -12,37 +12,37 @@
 #include "io.h"
 
 enum reply {
-	RP_GREETING,	    /* hostname */
-	RP_BYE,		    /* hostname */
-	RP_HELO,		    /* hostname */
+	RP_GREETING, /* hostname */
+	RP_BYE,	     /* hostname */
+	RP_HELO,     /* hostname */
 	RP_OK,
 	RP_SENDER_OK,
 	RP_RCPT_OK,
-	RP_QUEUED,	    /* message id */
+	RP_QUEUED, /* message id */
 	RP_VRFY,
-	RP_HELP,		    /* command list */
+	RP_HELP, /* command list */
 	RP_DATA_GO,
 	RP_UNAVAILABLE,	    /* hostname */
 	RP_TIMEOUT,	    /* hostname */
-	RP_TOO_MANY_ERRORS,  /* hostname */
+	RP_TOO_MANY_ERRORS, /* hostname */
 	RP_STORE_TEMP,
 	RP_STORE_FULL,
 	RP_TOO_MANY_RCPTS,
 	RP_UNKNOWN,
 	RP_BAD_CHARS,
 	RP_LINE_TOO_LONG,
-	RP_SYNTAX,	    /* usage */
-	RP_BAD_SENDER,	    /* why */
-	RP_BAD_RCPT,	    /* why */
+	RP_SYNTAX,     /* usage */
+	RP_BAD_SENDER, /* why */
+	RP_BAD_RCPT,   /* why */
 	RP_NOT_IMPLEMENTED,
-	RP_BAD_SEQUENCE,	    /* what to do first */
+	RP_BAD_SEQUENCE, /* what to do first */
 	RP_RELAY_DENIED,
 	RP_BARE_EOL,
 	RP_SIZE_DECLARED,
 	RP_TOO_BIG,
 	RP_STORE_PERM,
 	RP_PARAM_UNKNOWN,
-	RP_PARAM_BAD,	    /* which */
+	RP_PARAM_BAD, /* which */
 	RP_COUNT
 };
 

@@ -45,14 +45,18 @@ enum end {
 };
 
 static const char *const end_names[] = {
-	[END_NONE] = "", [END_QUIT] = "quit", [END_EOF] = "eof",
-	[END_TIMEOUT] = "timeout", [END_ERRORS] = "too many errors",
-	[END_IO] = "i/o error", [END_FAULT] = "internal error",
+	[END_NONE] = "",
+	[END_QUIT] = "quit",
+	[END_EOF] = "eof",
+	[END_TIMEOUT] = "timeout",
+	[END_ERRORS] = "too many errors",
+	[END_IO] = "i/o error",
+	[END_FAULT] = "internal error",
 };
 
 struct transaction {
 	struct path from;
-	char **rcpt;	 /* owned strings */
+	char **rcpt; /* owned strings */
 	size_t nrcpt, cap;
 	time_t received; /* when DATA ended: Received: and received_at */
 };
@@ -155,16 +159,15 @@ static void cmd_ehlo(struct session *s, char *arg)
 		return;
 	s->esmtp = true;
 	io_printf(s->io, "250-%s\r\n", s->cfg->hostname);
-	io_printf(s->io, "250-PIPELINING\r\n");		     /* RFC 2920 */
+	io_printf(s->io, "250-PIPELINING\r\n");				/* RFC 2920 */
 	io_printf(s->io, "250-SIZE %" PRIu64 "\r\n", s->cfg->max_size); /* RFC 1870 */
-	io_printf(s->io, "250-8BITMIME\r\n");		     /* RFC 6152 */
-	io_printf(s->io, "250 ENHANCEDSTATUSCODES\r\n");     /* RFC 2034 */
+	io_printf(s->io, "250-8BITMIME\r\n");				/* RFC 6152 */
+	io_printf(s->io, "250 ENHANCEDSTATUSCODES\r\n");		/* RFC 2034 */
 }
 
 /* mail_param - one MAIL parameter: SIZE=n (RFC 1870), BODY= (RFC 6152).
  * Returns false after sending the refusal. */
-static bool mail_param(struct session *s, const char *key, const char *value,
-		       unsigned *seen)
+static bool mail_param(struct session *s, const char *key, const char *value, unsigned *seen)
 {
 	char *end;
 
@@ -334,8 +337,8 @@ static size_t trace(int64_t id, char *buf, size_t cap, void *arg)
 			 "Received: from %s\r\n"
 			 "\tby %s with %s id %" PRId64 "%s;\r\n"
 			 "\t%s\r\n",
-			 s->tx.from.addr, from, s->cfg->hostname,
-			 s->esmtp ? "ESMTP" : "SMTP", id, forwho, date);
+			 s->tx.from.addr, from, s->cfg->hostname, s->esmtp ? "ESMTP" : "SMTP", id,
+			 forwho, date);
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
@@ -383,12 +386,19 @@ static void deliver(struct session *s, const struct body_result *b)
 								     : RP_STORE_TEMP;
 		snprintf(err, sizeof err, "spool: %s", strerror(s->spool.err));
 	} else {
-		switch (store_deliver(s->store, &env, trace, s, &s->spool, &id, err,
-				      sizeof err)) {
-		case STORE_OK: r = RP_QUEUED; break;
-		case STORE_TEMP: r = RP_STORE_TEMP; break;
-		case STORE_FULL: r = RP_STORE_FULL; break;
-		case STORE_PERM: r = RP_STORE_PERM; break;
+		switch (store_deliver(s->store, &env, trace, s, &s->spool, &id, err, sizeof err)) {
+		case STORE_OK:
+			r = RP_QUEUED;
+			break;
+		case STORE_TEMP:
+			r = RP_STORE_TEMP;
+			break;
+		case STORE_FULL:
+			r = RP_STORE_FULL;
+			break;
+		case STORE_PERM:
+			r = RP_STORE_PERM;
+			break;
 		}
 	}
 	snprintf(size, sizeof size, "%" PRIu64, b->size);
@@ -397,10 +407,14 @@ static void deliver(struct session *s, const struct body_result *b)
 	if (r == RP_QUEUED)
 		snprintf(idtext, sizeof idtext, "%" PRId64, id);
 	struct log_field f[] = {
-		{"CLIENT", s->client_addr}, {"HELO", s->helo},
-		{"FROM", s->tx.from.addr},  {"NRCPT", nrcpt},
-		{"RCPT", rcpts},	    {"SIZE", size},
-		{"REPLY", reply_code(r)},   {"DSN", reply_dsn(r)},
+		{"CLIENT", s->client_addr},
+		{"HELO", s->helo},
+		{"FROM", s->tx.from.addr},
+		{"NRCPT", nrcpt},
+		{"RCPT", rcpts},
+		{"SIZE", size},
+		{"REPLY", reply_code(r)},
+		{"DSN", reply_dsn(r)},
 		{r == RP_QUEUED ? "ID" : "REASON", r == RP_QUEUED ? idtext : err},
 	};
 	log_event(r == RP_QUEUED ? LOG_INFO : LOG_NOTICE, f, sizeof f / sizeof *f,
@@ -489,9 +503,9 @@ static void cmd_help(struct session *s, char *arg);
 static const struct command {
 	const char *verb;
 	void (*handler)(struct session *s, char *arg);
-	unsigned states;      /* where it is allowed */
-	size_t line_max;      /* longest line with CR LF */
-	const char *refusal;  /* 503 text when out of order, if not "send X first" */
+	unsigned states;     /* where it is allowed */
+	size_t line_max;     /* longest line with CR LF */
+	const char *refusal; /* 503 text when out of order, if not "send X first" */
 } commands[] = {
 	{"HELO", cmd_helo, S_ANY, SMTP_LINE_MAX, NULL},
 	{"EHLO", cmd_ehlo, S_ANY, SMTP_LINE_MAX, NULL},
@@ -578,9 +592,8 @@ static void session_end_log(const struct session *s)
 {
 	char accepted[16], errors[16];
 	struct log_field f[] = {
-		{"CLIENT", s->client_addr}, {"HELO", s->helo},
-		{"MESSAGES", accepted},     {"ERRORS", errors},
-		{"END", end_names[s->end]},
+		{"CLIENT", s->client_addr}, {"HELO", s->helo},		{"MESSAGES", accepted},
+		{"ERRORS", errors},	    {"END", end_names[s->end]},
 	};
 
 	snprintf(accepted, sizeof accepted, "%u", s->accepted);
@@ -588,8 +601,7 @@ static void session_end_log(const struct session *s)
 	log_event(LOG_INFO, f, sizeof f / sizeof *f, "disconnect");
 }
 
-int session_run(const struct config *cfg, struct io *io, struct store *st,
-		const char *client_addr)
+int session_run(const struct config *cfg, struct io *io, struct store *st, const char *client_addr)
 {
 	struct session *s = calloc(1, sizeof *s);
 	struct log_field f[] = {{"CLIENT", client_addr}};
@@ -608,7 +620,8 @@ int session_run(const struct config *cfg, struct io *io, struct store *st,
 	spool_init(&s->spool, cfg->spool_dir);
 	log_event(LOG_INFO, f, 1, "connect");
 	if (cfg->ndomains == 0)
-		log_event(LOG_NOTICE, f, 1, "no --domain given: accepting mail for every recipient");
+		log_event(LOG_NOTICE, f, 1,
+			  "no --domain given: accepting mail for every recipient");
 	reply(io, RP_GREETING, cfg->hostname);
 	while (s->end == END_NONE) {
 		size_t len;

@@ -16,12 +16,12 @@
 #include "store.h"
 
 struct config {
-	const char *hostname;	     /* greeting, EHLO reply, Received: */
-	uint64_t max_size;	     /* message size limit (RFC 1870) */
-	unsigned max_recipients;     /* per message */
-	const char *const *domains;  /* accepted recipient domains */
-	size_t ndomains;	     /* 0: accept every recipient */
-	const char *spool_dir;	     /* for bodies too big for memory */
+	const char *hostname;	    /* greeting, EHLO reply, Received: */
+	uint64_t max_size;	    /* message size limit (RFC 1870) */
+	unsigned max_recipients;    /* per message */
+	const char *const *domains; /* accepted recipient domains */
+	size_t ndomains;	    /* 0: accept every recipient */
+	const char *spool_dir;	    /* for bodies too big for memory */
 };
 
 /*
@@ -31,7 +31,6 @@ struct config {
  * Returns 0 when the session ended for the client's reasons, 1 for a
  * fault of our own.
  */
-int session_run(const struct config *cfg, struct io *io, struct store *st,
-		const char *client_addr);
+int session_run(const struct config *cfg, struct io *io, struct store *st, const char *client_addr);
 
 #endif

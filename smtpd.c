@@ -34,8 +34,8 @@
 #define SMTPD_VERSION "unknown"
 #endif
 
-#define DEFAULT_DB "/var/lib/smtpd/mail.db"
-#define EXIT_USAGE 2
+#define DEFAULT_DB  "/var/lib/smtpd/mail.db"
+#define EXIT_USAGE  2
 #define DOMAINS_MAX 1000 /* --domain options; a longer list wants a table */
 
 static const char usage_text[] =
@@ -74,8 +74,8 @@ static uint64_t number(const char *opt, const char *s, uint64_t min, uint64_t ma
 		usage_error("--%s: '%s' is not a number", opt, s);
 	v = strtoull(s, &end, 10);
 	if (*end || v < min || v > max)
-		usage_error("--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64,
-			    opt, s, min, max);
+		usage_error("--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64, opt, s, min,
+			    max);
 	return v;
 }
 
@@ -291,8 +291,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_open(o.log);
 	peer_address(fd, addr, sizeof addr);
-	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.timeout,
-		o.session_timeout);
+	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.timeout, o.session_timeout);
 
 	st = store_open(o.db, err, sizeof err);
 	if (!st) {

@@ -38,8 +38,7 @@ static int open_tmp(const char *dir)
 	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
 		return fd;
 	/* File systems without O_TMPFILE: create, then unlink at once. */
-	if (snprintf(path, sizeof path, "%s/smtpd.XXXXXX", dir) >=
-	    (int)sizeof path) {
+	if (snprintf(path, sizeof path, "%s/smtpd.XXXXXX", dir) >= (int)sizeof path) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}

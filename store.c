@@ -109,8 +109,10 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	v = user_version(db);
 	if (v > SCHEMA_VERSION) {
-		snprintf(err, errlen, "database schema version %d is newer than"
-			 " this smtpd's (%d)", v, SCHEMA_VERSION);
+		snprintf(err, errlen,
+			 "database schema version %d is newer than"
+			 " this smtpd's (%d)",
+			 v, SCHEMA_VERSION);
 		rc = SQLITE_ERROR;
 		goto out;
 	}
@@ -141,8 +143,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			    NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
 		fail(st->db, err, errlen, path);
 		goto fail;
 	}
@@ -151,7 +153,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	/* None of these is kept in the file: every connection sets them.  A
 	 * small page cache keeps a 25 MiB body from growing the process:
 	 * past it, dirty pages spill to the WAL. */
-	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-256",
+	if (sqlite3_exec(st->db,
+			 "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-256",
 			 NULL, NULL, NULL) != SQLITE_OK) {
 		fail(st->db, err, errlen, path);
 		goto fail;
@@ -250,9 +253,9 @@ static int copy_body(struct store *st, int64_t id, const char *hdr, size_t hdrle
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
-enum store_status store_deliver(struct store *st, const struct envelope *env,
-				trace_fn trace, void *arg, struct spool *body,
-				int64_t *id, char *err, size_t errlen)
+enum store_status store_deliver(struct store *st, const struct envelope *env, trace_fn trace,
+				void *arg, struct spool *body, int64_t *id, char *err,
+				size_t errlen)
 {
 	char hdr[TRACE_MAX], when[32];
 	sqlite3_stmt *m = st->stmt[S_MESSAGE], *r = st->stmt[S_RECIPIENT];

@@ -50,8 +50,8 @@ void store_close(struct store *st);
  * STORE_OK *id is the new row's id; otherwise nothing was stored and err
  * holds the reason.
  */
-enum store_status store_deliver(struct store *st, const struct envelope *env,
-				trace_fn trace, void *arg, struct spool *body,
-				int64_t *id, char *err, size_t errlen);
+enum store_status store_deliver(struct store *st, const struct envelope *env, trace_fn trace,
+				void *arg, struct spool *body, int64_t *id, char *err,
+				size_t errlen);
 
 #endif

@@ -9,3 +9,10 @@ load helpers
 	assert_equal "$status" 0
 	assert_equal "$output" ""
 }
+
+@test "every C file is laid out as .clang-format says" {
+	cd "$REPO"
+	run clang-format --dry-run --Werror $(git ls-files '*.c' '*.h')
+	echo "$output"
+	assert_equal "$status" 0
+}

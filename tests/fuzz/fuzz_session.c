@@ -61,8 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int in = memfd_create("client", 0);
 	struct io io;
 
-	if (in < 0 || write(in, data, size) != (ssize_t)size ||
-	    lseek(in, 0, SEEK_SET) != 0)
+	if (in < 0 || write(in, data, size) != (ssize_t)size || lseek(in, 0, SEEK_SET) != 0)
 		abort();
 	io_init(&io, in, devnull, 5, 60);
 	session_run(&cfg, &io, store, "192.0.2.1");
