@@ -84,6 +84,13 @@ enum io_status io_fill(struct io *io)
 	}
 }
 
+bool io_pending(struct io *io)
+{
+	struct pollfd p = {.fd = io->in_fd, .events = POLLIN};
+
+	return io->in_pos < io->in_len || poll(&p, 1, 0) > 0;
+}
+
 enum io_status io_getline(struct io *io, char *buf, size_t cap, size_t *len)
 {
 	size_t have = 0;

@@ -53,6 +53,9 @@ enum io_status io_getline(struct io *io, char *buf, size_t cap, size_t *len);
  */
 enum io_status io_fill(struct io *io);
 
+/* io_pending - is input waiting that can be read without blocking? */
+bool io_pending(struct io *io);
+
 /* io_printf - append to the reply buffer, flushing it when full. */
 void io_printf(struct io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void io_vprintf(struct io *io, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

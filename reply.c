@@ -23,6 +23,7 @@ static const struct {
 		     "and it will be tried"},
 	[RP_HELP] = {"214", "2.0.0", "Commands:%s"},
 	[RP_DATA_GO] = {"354", NULL, "End data with <CR><LF>.<CR><LF>"},
+	[RP_EARLY_TALKER] = {"554", "5.5.0", "%s Protocol error: data sent before the greeting"},
 	[RP_UNAVAILABLE] = {"421", "4.3.0", "%s Service not available, try again later"},
 	[RP_TIMEOUT] = {"421", "4.4.2", "%s Timeout, closing connection"},
 	[RP_TOO_MANY_ERRORS] = {"421", "4.7.0", "%s Too many errors, closing connection"},

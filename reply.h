@@ -22,6 +22,7 @@ enum reply {
 	RP_VRFY,
 	RP_HELP, /* command list */
 	RP_DATA_GO,
+	RP_EARLY_TALKER,    /* hostname */
 	RP_UNAVAILABLE,	    /* hostname */
 	RP_TIMEOUT,	    /* hostname */
 	RP_TOO_MANY_ERRORS, /* hostname */

@@ -42,6 +42,7 @@ enum end {
 	END_ERRORS,
 	END_IO,
 	END_FAULT,
+	END_EARLY,
 };
 
 static const char *const end_names[] = {
@@ -52,6 +53,7 @@ static const char *const end_names[] = {
 	[END_ERRORS] = "too many errors",
 	[END_IO] = "i/o error",
 	[END_FAULT] = "internal error",
+	[END_EARLY] = "talked before the greeting",
 };
 
 struct transaction {
@@ -622,7 +624,18 @@ int session_run(const struct config *cfg, struct io *io, struct store *st, const
 	if (cfg->ndomains == 0)
 		log_event(LOG_NOTICE, f, 1,
 			  "no --domain given: accepting mail for every recipient");
-	reply(io, RP_GREETING, cfg->hostname);
+	/*
+	 * RFC 5321 3.1: the client waits for the greeting.  Bytes that are
+	 * already here before it is sent come from a program that does not
+	 * listen (spam engines blasting a whole transaction), and costs
+	 * nothing to see.
+	 */
+	if (cfg->refuse_early_talkers && io_pending(io)) {
+		reply(io, RP_EARLY_TALKER, cfg->hostname);
+		s->end = END_EARLY;
+	} else {
+		reply(io, RP_GREETING, cfg->hostname);
+	}
 	while (s->end == END_NONE) {
 		size_t len;
 

@@ -21,6 +21,7 @@ struct config {
 	unsigned max_recipients;    /* per message */
 	const char *const *domains; /* accepted recipient domains */
 	size_t ndomains;	    /* 0: accept every recipient */
+	bool refuse_early_talkers;  /* 554 to a client that talks first */
 	const char *spool_dir;	    /* for bodies too big for memory */
 };
 

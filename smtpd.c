@@ -220,9 +220,10 @@ static int connection_fd(void)
  * peer_address - the client's IP address as text into buf: from the
  * socket itself, or, when fd is not a socket, from the super-server's
  * environment (REMOTE_ADDR from systemd, TCPREMOTEIP from tcpserver).
- * Never from anything the client says.  "" when unknown.
+ * Never from anything the client says.  "" when unknown.  Returns
+ * whether fd is a network socket.
  */
-static void peer_address(int fd, char *buf, size_t cap)
+static bool peer_address(int fd, char *buf, size_t cap)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
@@ -240,7 +241,7 @@ static void peer_address(int fd, char *buf, size_t cap)
 			else
 				inet_ntop(AF_INET6, a, buf, cap);
 		}
-		return;
+		return ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
 	}
 	env = getenv("REMOTE_ADDR");
 	if (!env)
@@ -248,6 +249,7 @@ static void peer_address(int fd, char *buf, size_t cap)
 	if (env && strlen(env) < cap &&
 	    (inet_pton(AF_INET, env, bin) == 1 || inet_pton(AF_INET6, env, bin) == 1))
 		strcpy(buf, env);
+	return false;
 }
 
 /* init_db - --init-db: create or upgrade the database ahead of the first
@@ -290,7 +292,7 @@ int main(int argc, char **argv)
 	fd = connection_fd();
 	signal(SIGPIPE, SIG_IGN);
 	log_open(o.log);
-	peer_address(fd, addr, sizeof addr);
+	o.cfg.refuse_early_talkers = peer_address(fd, addr, sizeof addr);
 	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.timeout, o.session_timeout);
 
 	st = store_open(o.db, err, sizeof err);
