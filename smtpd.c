@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -54,13 +56,20 @@ static const char usage_text[] =
 /* usage_error - complain on stderr and exit 2: never half-configured. */
 static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
+	struct stat sb;
 	va_list ap;
 
-	fputs("smtpd: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	/* Under inetd, stderr is the client's socket: tell the log instead. */
+	if (fstat(STDERR_FILENO, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+		openlog("smtpd", LOG_PID, LOG_MAIL);
+		vsyslog(LOG_ERR, fmt, ap);
+	} else {
+		fputs("smtpd: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputs("\nTry 'smtpd --help'.\n", stderr);
+	}
 	va_end(ap);
-	fputs("\nTry 'smtpd --help'.\n", stderr);
 	exit(EXIT_USAGE);
 }
 

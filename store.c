@@ -149,6 +149,14 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	/*
+	 * Keep the -wal and -shm files when the last connection closes.
+	 * Readers in group smtpd cannot create them in the state directory,
+	 * and a WAL database cannot be read without them; and deleting and
+	 * recreating them costs every short-lived process file system work.
+	 */
+	int persist = 1;
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
 	/* None of these is kept in the file: every connection sets them.  A
 	 * small page cache keeps a 25 MiB body from growing the process:

@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# The systemd units: they load cleanly, the session runs in a tight
+# sandbox that still lets smtpd do its work, and a burst of connections
+# cannot switch the listener off.  Everything here works offline: no
+# systemd needs to be running.
+
+load helpers
+
+setup() {
+	common_setup
+	SOCKET="$REPO/smtpd.socket"
+	SERVICE="$REPO/smtpd@.service"
+	# Copies for systemd-analyze, side by side under their own names so
+	# the socket finds its service.  verify checks that ExecStart's
+	# program exists, so it runs this build.
+	UNITS="$BATS_TEST_TMPDIR/units"
+	mkdir -p "$UNITS"
+	cp "$SOCKET" "$SERVICE" "$UNITS/"
+	sed -i "s|^ExecStart=/usr/local/sbin/smtpd |ExecStart=$REPO/smtpd |" "$UNITS/smtpd@.service"
+	NOBODY_DIR=""
+}
+
+teardown() {
+	[[ -n $NOBODY_DIR ]] && rm -rf "$NOBODY_DIR"
+	common_teardown
+}
+
+# unit_get FILE SECTION KEY - the value KEY last has in [SECTION], as
+# systemd reads it; nothing when KEY is not set there.
+unit_get() {
+	awk -v sec="[$2]" -v key="$3" '
+		/^[ \t]*([#;]|$)/ { next }
+		/^\[/ { here = ($0 == sec); next }
+		here && match($0, "^" key "[ \t]*=[ \t]*") {
+			v = substr($0, RLENGTH + 1); found = 1
+		}
+		END { if (found) print v }' "$1"
+}
+
+# assert_int NAME VALUE - VALUE is a whole number.
+assert_int() {
+	if [[ ! $2 =~ ^[0-9]+$ ]]; then
+		echo "$1 is '$2', not a number"
+		return 1
+	fi
+}
+
+# --man=no: smtpd.8 is not installed here; the next-but-one test checks
+# the Documentation= link instead.
+@test "systemd-analyze verify accepts both units without a word" {
+	run systemd-analyze verify --man=no "$UNITS/smtpd.socket" "$UNITS/smtpd@.service"
+	echo "$output"
+	assert_equal "$status" 0
+	# Unknown keys and bad values are only warnings, with status 0.
+	assert_equal "$output" ""
+}
+
+@test "the service's overall exposure is 2.0 or less" {
+	run systemd-analyze security --offline=true "$UNITS/smtpd@.service"
+	assert_equal "$status" 0
+	[[ $output =~ Overall\ exposure\ level\ for\ [^:]*:\ ([0-9]+(\.[0-9]+)?) ]] || {
+		echo "no exposure level in:"
+		echo "$output"
+		return 1
+	}
+	local level=${BASH_REMATCH[1]}
+	if ! awk -v l="$level" 'BEGIN { exit !(l <= 2.0) }'; then
+		echo "exposure $level is above 2.0; what counts against it:"
+		grep '✗' <<<"$output"
+		return 1
+	fi
+}
+
+@test "both units point to the man page this repository installs" {
+	local unit
+	for unit in "$SOCKET" "$SERVICE"; do
+		assert_equal "$(unit_get "$unit" Unit Documentation)" "man:smtpd(8)"
+	done
+	grep -qx '\.Dt SMTPD 8' "$REPO/smtpd.8"
+}
+
+@test "ExecStart runs the path make install rewrites, on the state directory's database" {
+	local exec state
+	exec=$(unit_get "$SERVICE" Service ExecStart)
+	state=$(unit_get "$SERVICE" Service StateDirectory)
+	[[ $exec == "/usr/local/sbin/smtpd "* ]] || {
+		echo "ExecStart=$exec does not start with /usr/local/sbin/smtpd"
+		return 1
+	}
+	assert_equal "$state" smtpd
+	[[ " $exec " == *" --db /var/lib/$state/mail.db "* ]] || {
+		echo "ExecStart=$exec does not use /var/lib/$state/mail.db"
+		return 1
+	}
+}
+
+@test "make install stages the units, the man page and the rewritten ExecStart" {
+	local root="$BATS_TEST_TMPDIR/root"
+	run make -s -C "$REPO" install DESTDIR="$root" PREFIX=/usr
+	echo "$output"
+	assert_equal "$status" 0
+	cmp "$SOCKET" "$root/usr/lib/systemd/system/smtpd.socket"
+	cmp "$REPO/smtpd.8" "$root/usr/share/man/man8/smtpd.8"
+	assert_equal "$(unit_get "$root/usr/lib/systemd/system/smtpd@.service" Service ExecStart)" \
+		"$(unit_get "$SERVICE" Service ExecStart | sed 's|^/usr/local/sbin/|/usr/sbin/|')"
+}
+
+@test "the socket starts one instance per connection, within bounds" {
+	local max per
+	assert_equal "$(unit_get "$SOCKET" Socket Accept)" yes
+	max=$(unit_get "$SOCKET" Socket MaxConnections)
+	per=$(unit_get "$SOCKET" Socket MaxConnectionsPerSource)
+	assert_int MaxConnections "$max"
+	assert_int MaxConnectionsPerSource "$per"
+	((max > 0 && per > 0 && per < max)) || {
+		echo "MaxConnectionsPerSource=$per must be above 0 and below MaxConnections=$max"
+		return 1
+	}
+}
+
+# systemd counts every accepted connection against the trigger limit,
+# also those it drops for MaxConnections, and a socket over the limit
+# fails and stays down.  So the limit must be off, or far beyond what
+# MaxConnections lets run.
+@test "a burst of connections cannot put the socket into the failed state" {
+	local interval burst max
+	interval=$(unit_get "$SOCKET" Socket TriggerLimitIntervalSec)
+	burst=$(unit_get "$SOCKET" Socket TriggerLimitBurst)
+	max=$(unit_get "$SOCKET" Socket MaxConnections)
+	[[ -n $interval ]] || { echo "TriggerLimitIntervalSec= is not set"; return 1; }
+	assert_int TriggerLimitBurst "$burst"
+	if [[ $burst == 0 || $interval =~ ^0+(s|ms|us|min)?$ ]]; then
+		return 0 # the limit is off
+	fi
+	((burst >= 10 * max)) || {
+		echo "TriggerLimitBurst=$burst per $interval is within reach of MaxConnections=$max"
+		return 1
+	}
+}
+
+@test "the session talks on the socket and logs elsewhere" {
+	local err
+	assert_equal "$(unit_get "$SERVICE" Service StandardInput)" socket
+	assert_equal "$(unit_get "$SERVICE" Service StandardOutput)" socket
+	err=$(unit_get "$SERVICE" Service StandardError)
+	# Unset means inherit, which with StandardOutput=socket is the socket.
+	case $err in
+	"" | inherit | socket | fd | fd:*)
+		echo "StandardError=$err sends diagnostics to the client"
+		return 1
+		;;
+	esac
+}
+
+@test "the session runs as smtpd, group-readable, only the state directory writable" {
+	assert_equal "$(unit_get "$SERVICE" Service User)" smtpd
+	assert_equal "$(unit_get "$SERVICE" Service Group)" smtpd
+	assert_equal "$(unit_get "$SERVICE" Service DynamicUser)" ""
+	assert_equal "$(unit_get "$SERVICE" Service StateDirectoryMode)" 0750
+	assert_equal "$(unit_get "$SERVICE" Service UMask)" 0027
+	assert_equal "$(unit_get "$SERVICE" Service ProtectSystem)" strict
+	assert_equal "$(unit_get "$SERVICE" Service ReadWritePaths)" ""
+	assert_equal "$(unit_get "$SERVICE" Service PrivateNetwork)" yes
+	assert_equal "$(unit_get "$SERVICE" Service RestrictAddressFamilies)" AF_UNIX
+	assert_equal "$(unit_get "$SERVICE" Service CapabilityBoundingSet)" ""
+	grep -qx 'CapabilityBoundingSet=' "$SERVICE"
+	assert_equal "$(unit_get "$SERVICE" Service NoNewPrivileges)" yes
+}
+
+# allowed_syscalls SERVICE - the system calls the unit's SystemCallFilter=
+# lines allow, one a line: the allow list, less every ~ deny list.
+allowed_syscalls() {
+	systemd-analyze syscall-filter >"$BATS_TEST_TMPDIR/groups"
+	python3 - "$BATS_TEST_TMPDIR/groups" "$1" <<'PY'
+import re, sys
+groups, cur = {}, None
+for line in open(sys.argv[1]):
+    if line.startswith("@"):
+        cur = groups.setdefault(line.strip(), [])
+    elif cur is not None and line.strip() and not line.strip().startswith("#"):
+        cur.append(line.strip())
+def expand(name):
+    if not name.startswith("@"):
+        return {name}
+    return set().union(*(expand(n) for n in groups[name]))
+allow, deny = None, set()
+for line in open(sys.argv[2]):
+    m = re.match(r"SystemCallFilter\s*=\s*(.*)", line)
+    if not m:
+        continue
+    items = m.group(1).split()
+    if items and items[0].startswith("~"):
+        items[0] = items[0][1:]
+        deny |= set().union(*(expand(i) for i in items))
+    else:
+        allow = (allow or set()) | set().union(*(expand(i) for i in items))
+if allow is None:
+    sys.exit("no allow list in " + sys.argv[2])
+print("\n".join(sorted(allow - deny)))
+PY
+}
+
+@test "the system-call filter allows every call smtpd makes" {
+	command -v strace >/dev/null || { echo "strace is not installed"; return 1; }
+	local dir big=$((200 * 1000)) calls
+	run allowed_syscalls "$SERVICE"
+	assert_equal "$status" 0
+	printf '%s\n' "${lines[@]}" >"$BATS_TEST_TMPDIR/allowed"
+	grep -qx read "$BATS_TEST_TMPDIR/allowed"
+
+	# As a user that is not root, like User=smtpd: SQLite calls fchown()
+	# only as root.  /tmp, because bats' own directory is root's alone.
+	NOBODY_DIR=$(mktemp -d /tmp/smtpd-units.XXXXXX)
+	dir=$NOBODY_DIR
+	cp "$REPO/smtpd" "$dir/smtpd"
+	chown nobody "$dir"
+	chmod 755 "$dir"
+	python3 - "$big" >"$dir/input" <<'PY'
+import sys
+line = b"x" * 98 + b"\r\n"
+body = line * (int(sys.argv[1]) // len(line))
+sys.stdout.buffer.write(b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+    b"RCPT TO:<b@example.com>\r\nDATA\r\n" + body + b".\r\n"
+    b"MAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.com>\r\nDATA\r\nhi\r\n.\r\n"
+    b"QUIT\r\n")
+PY
+	# What the unit runs: a fresh database made by --init-db, then
+	# sessions that spool a large body to $TMPDIR and log to the journal
+	# (whose socket need not exist here: the calls are made all the same).
+	as_nobody() {
+		setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
+	}
+	as_nobody env TMPDIR="$dir" strace -f -qq -o "$dir/trace.init" \
+		"$dir/smtpd" --init-db --db "$dir/mail.db"
+	as_nobody env TMPDIR="$dir" INVOCATION_ID=0 strace -f -qq -o "$dir/trace.session" \
+		"$dir/smtpd" --db "$dir/mail.db" --hostname mx.test --log journal \
+		<"$dir/input" >"$dir/replies"
+	assert_equal "$(tr -d '\r' <"$dir/replies" | grep -c '^250 2.0.0 Ok: queued')" 2
+	grep -q 'O_TMPFILE' "$dir/trace.session" # the large body was spooled
+
+	calls=$(sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$dir"/trace.* | sort -u)
+	[[ -n $calls ]]
+	run comm -23 <(echo "$calls") <(sort -u "$BATS_TEST_TMPDIR/allowed")
+	if [[ -n $output ]]; then
+		echo "smtpd makes calls that SystemCallFilter= kills it for:"
+		echo "$output"
+		return 1
+	fi
+	# RestrictAddressFamilies=AF_UNIX and MemoryDenyWriteExecute=yes.
+	if grep -E '^[0-9]+ +socket\(' "$dir"/trace.* | grep -v 'socket(AF_UNIX,'; then
+		echo "smtpd creates a socket that is not AF_UNIX"
+		return 1
+	fi
+	if grep -E '^[0-9]+ +(mmap|mprotect)\(.*PROT_WRITE\|PROT_EXEC' "$dir"/trace.*; then
+		echo "smtpd maps memory writable and executable"
+		return 1
+	fi
+}
