@@ -35,6 +35,10 @@
 /* Postfix's smtpd_hard_error_limit: a client past this is not a mailer. */
 #define SMTP_ERROR_LIMIT 20
 
+/* Recipients over the limit that are answered 452 before each further
+ * one counts as an error (Postfix's smtpd_recipient_overshoot_limit). */
+#define SMTP_RCPT_OVERSHOOT 1000
+
 /* 25 MiB, a common mailbox provider limit (RFC 1870 SIZE). */
 #define SMTP_MAX_SIZE_DEFAULT 26214400ULL
 

@@ -72,6 +72,7 @@ struct session {
 	enum end end;
 	bool esmtp;
 	unsigned errors, accepted;
+	unsigned overshoot; /* recipients refused as over the limit */
 	char helo[SMTP_DOMAIN_MAX + 1];
 	struct transaction tx;
 	struct spool spool;
@@ -303,7 +304,13 @@ static void cmd_rcpt(struct session *s, char *arg)
 		return;
 	}
 	if (s->tx.nrcpt >= s->cfg->max_recipients) {
-		say(s, RP_TOO_MANY_RCPTS);
+		/* RFC 5321 4.5.3.1.10: a client that pipelines a long list
+		 * takes the rest to another transaction; those 452s are
+		 * not errors until the list is absurd. */
+		if (++s->overshoot > SMTP_RCPT_OVERSHOOT)
+			say(s, RP_TOO_MANY_RCPTS);
+		else
+			reply(s->io, RP_TOO_MANY_RCPTS);
 		return;
 	}
 	if (!add_rcpt(&s->tx, to.addr)) {
