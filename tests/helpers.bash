@@ -84,7 +84,7 @@ assert_equal() {
 
 # q SQL - query the test's database.
 q() {
-	sqlite3 -batch "$DB" "$@"
+	sqlite3 -batch -cmd '.timeout 5000' "$DB" "$@"
 }
 
 # body_to ID FILE - write message ID's body, byte for byte, into FILE.
