@@ -24,7 +24,7 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DSMTPD_VERSION='"$(VERSION)"' \
 LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsystemd -lsqlite3)
 
 # Everything but main(): what the fuzzer drives.
-CORE = session.c store.c io.c body.c spool.c parse.c reply.c log.c
+CORE = session.c esmtp.c store.c io.c body.c spool.c parse.c reply.c log.c
 SRCS = smtpd.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 

@@ -38,8 +38,6 @@ enum io_status body_read(struct io *io, struct spool *sp, uint64_t max, struct b
 	struct reader rd = {.sp = sp, .max = max, .r = r};
 	enum state st = AT_BOL;
 
-	r->size = 0;
-	r->bare_eol = r->too_big = false;
 	for (;;) {
 		enum io_status ios = io_fill(io);
 		if (ios != IO_OK)
@@ -108,4 +106,30 @@ enum io_status body_read(struct io *io, struct spool *sp, uint64_t max, struct b
 		}
 		io->in_pos = io->in_len;
 	}
+}
+
+enum io_status chunk_read(struct io *io, struct spool *sp, uint64_t n, uint64_t max, bool *cr,
+			  struct body_result *r)
+{
+	struct reader rd = {.sp = sp, .max = max, .r = r};
+
+	while (n > 0) {
+		enum io_status ios = io_fill(io);
+		if (ios != IO_OK)
+			return ios;
+		const char *p = io->in + io->in_pos;
+		size_t avail = io->in_len - io->in_pos;
+
+		if (avail > n)
+			avail = (size_t)n;
+		for (size_t i = 0; i < avail; i++) {
+			if ((*cr && p[i] != '\n') || (!*cr && p[i] == '\n'))
+				r->bare_eol = true;
+			*cr = p[i] == '\r';
+		}
+		keep(&rd, p, avail);
+		io->in_pos += avail;
+		n -= avail;
+	}
+	return IO_OK;
 }

@@ -30,4 +30,14 @@ struct body_result {
  */
 enum io_status body_read(struct io *io, struct spool *sp, uint64_t max, struct body_result *r);
 
+/*
+ * chunk_read - read the n bytes of one BDAT chunk (RFC 3030 2) into sp,
+ * adding to r.  Chunks are taken as they are (no dot-stuffing), but a
+ * bare CR or LF is marked as in DATA, with *cr carrying a CR that ended
+ * the previous chunk so that a CR LF split between chunks is one line
+ * end.  Returns IO_OK once all n bytes are read.
+ */
+enum io_status chunk_read(struct io *io, struct spool *sp, uint64_t n, uint64_t max, bool *cr,
+			  struct body_result *r);
+
 #endif

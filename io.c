@@ -84,6 +84,21 @@ enum io_status io_fill(struct io *io)
 	}
 }
 
+enum io_status io_skip(struct io *io, uint64_t n)
+{
+	while (n > 0) {
+		enum io_status st = io_fill(io);
+		if (st != IO_OK)
+			return st;
+		size_t avail = io->in_len - io->in_pos;
+		if (avail > n)
+			avail = (size_t)n;
+		io->in_pos += avail;
+		n -= avail;
+	}
+	return IO_OK;
+}
+
 bool io_pending(struct io *io)
 {
 	struct pollfd p = {.fd = io->in_fd, .events = POLLIN};

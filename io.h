@@ -53,6 +53,9 @@ enum io_status io_getline(struct io *io, char *buf, size_t cap, size_t *len);
  */
 enum io_status io_fill(struct io *io);
 
+/* io_skip - read and drop n bytes (a refused BDAT chunk). */
+enum io_status io_skip(struct io *io, uint64_t n);
+
 /* io_pending - is input waiting that can be read without blocking? */
 bool io_pending(struct io *io);
 

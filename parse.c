@@ -18,23 +18,38 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* atext (RFC 5322 3.2.3) */
+/* is_8bit - a byte of a UTF-8 sequence; RFC 6531 3.3 lets these stand in
+ * atext, qtextSMTP and sub-domain once the whole is valid UTF-8. */
+static bool is_8bit(char c)
+{
+	return (unsigned char)c >= 0x80;
+}
+
+/* atext (RFC 5322 3.2.3), and UTF8-non-ascii (RFC 6531 3.3) */
 static bool is_atext(char c)
 {
+	if (is_8bit(c))
+		return true;
 	return is_alpha(c) || is_digit(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+}
+
+/* Let-dig, and with u8 a byte of a U-label (RFC 6531 3.3) */
+static bool is_let_dig(char c, bool u8)
+{
+	return is_alpha(c) || is_digit(c) || (u8 && is_8bit(c));
 }
 
 /*
  * sub-domain = Let-dig [Ldh-str]
  * Ldh-str    = *( ALPHA / DIGIT / "-" ) Let-dig
  */
-static size_t sub_domain(const char *s)
+static size_t sub_domain(const char *s, bool u8)
 {
 	size_t n = 0;
 
-	if (!is_alpha(s[0]) && !is_digit(s[0]))
+	if (!is_let_dig(s[0], u8))
 		return 0;
-	while (is_alpha(s[n]) || is_digit(s[n]) || s[n] == '-')
+	while (is_let_dig(s[n], u8) || s[n] == '-')
 		n++;
 	if (s[n - 1] == '-')
 		return 0;
@@ -42,20 +57,90 @@ static size_t sub_domain(const char *s)
 }
 
 /* Domain = sub-domain *("." sub-domain) */
-size_t parse_domain(const char *s)
+static size_t domain(const char *s, bool u8)
 {
 	size_t n = 0;
 
 	for (;;) {
-		size_t k = sub_domain(s + n);
+		size_t k = sub_domain(s + n, u8);
 		if (k == 0)
 			return 0;
 		n += k;
-		if (s[n] != '.' || !(is_alpha(s[n + 1]) || is_digit(s[n + 1])))
+		if (s[n] != '.' || !is_let_dig(s[n + 1], u8))
 			break;
 		n++;
 	}
 	return n <= SMTP_DOMAIN_MAX ? n : 0;
+}
+
+size_t parse_domain(const char *s)
+{
+	return domain(s, false);
+}
+
+/*
+ * UTF8-2 = %xC2-DF UTF8-tail
+ * UTF8-3 = %xE0 %xA0-BF UTF8-tail / %xE1-EC 2( UTF8-tail ) /
+ *          %xED %x80-9F UTF8-tail / %xEE-EF 2( UTF8-tail )
+ * UTF8-4 = %xF0 %x90-BF 2( UTF8-tail ) / %xF1-F3 3( UTF8-tail ) /
+ *          %xF4 %x80-8F 2( UTF8-tail )          (RFC 3629 4)
+ */
+bool utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		unsigned char c = *p++;
+		unsigned char lo = 0x80, hi = 0xBF;
+		int tail;
+
+		if (c < 0x80)
+			continue;
+		if (c >= 0xC2 && c <= 0xDF)
+			tail = 1;
+		else if (c >= 0xE0 && c <= 0xEF)
+			tail = 2;
+		else if (c >= 0xF0 && c <= 0xF4)
+			tail = 3;
+		else
+			return false;
+		if (c == 0xE0)
+			lo = 0xA0; /* overlong */
+		else if (c == 0xED)
+			hi = 0x9F; /* surrogates */
+		else if (c == 0xF0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xF4)
+			hi = 0x8F; /* past U+10FFFF */
+		if (end - p < tail || *p < lo || *p > hi)
+			return false;
+		for (p++, tail--; tail > 0; tail--, p++)
+			if (*p < 0x80 || *p > 0xBF)
+				return false;
+	}
+	return true;
+}
+
+/*
+ * xtext   = *( xchar / hexchar )
+ * xchar   = any ASCII CHAR between "!" (33) and "~" (126) inclusive,
+ *           except for "+" and "=".
+ * hexchar = ASCII "+" immediately followed by two upper case
+ *           hexadecimal digits                    (RFC 3461 4)
+ */
+bool xtext_valid(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '+') {
+			for (int i = 1; i <= 2; i++)
+				if (!is_digit(s[i]) && !(s[i] >= 'A' && s[i] <= 'F'))
+					return false;
+			s += 2;
+		} else if (*s < 33 || *s > 126 || *s == '=') {
+			return false;
+		}
+	}
+	return true;
 }
 
 /*
@@ -85,7 +170,7 @@ size_t parse_address_literal(const char *s)
 	if (strncasecmp(text, "IPv6:", 5) == 0)
 		return inet_pton(AF_INET6, text + 5, bin) == 1 ? len + 2 : 0;
 	/* A general literal: a tag (Ldh-str) then ":" and dcontent. */
-	size_t tag = sub_domain(text);
+	size_t tag = sub_domain(text, false);
 	if (tag == 0 || text[tag] != ':' || text[tag + 1] == '\0')
 		return 0;
 	for (const char *c = text + tag + 1; *c; c++)
@@ -110,7 +195,7 @@ static size_t local_part(const char *s)
 		for (n = 1; s[n] != '"'; n++) {
 			if (s[n] == '\\' && s[n + 1] >= 32 && s[n + 1] <= 126)
 				n++;
-			else if (s[n] < 32 || s[n] > 126 || s[n] == '\\')
+			else if (!is_8bit(s[n]) && (s[n] < 32 || s[n] > 126 || s[n] == '\\'))
 				return 0;
 		}
 		return n + 1;
@@ -134,7 +219,7 @@ static size_t source_route(const char *s)
 
 	for (;;) {
 		size_t d;
-		if (s[n] != '@' || (d = parse_domain(s + n + 1)) == 0)
+		if (s[n] != '@' || (d = domain(s + n + 1, true)) == 0)
 			return 0;
 		n += 1 + d;
 		if (s[n] != ',')
@@ -156,7 +241,7 @@ const char *parse_path(const char *s, struct path *p, const char **rest, bool nu
 			return "empty address";
 		p->addr[0] = '\0';
 		p->at = 0;
-		p->literal = false;
+		p->literal = p->utf8 = false;
 		*rest = s + 1;
 		return NULL;
 	}
@@ -171,7 +256,7 @@ const char *parse_path(const char *s, struct path *p, const char **rest, bool nu
 	p->literal = false;
 	if (s[n] == '@') {
 		p->at = n;
-		d = parse_domain(s + n + 1);
+		d = domain(s + n + 1, true);
 		if (d == 0) {
 			d = parse_address_literal(s + n + 1);
 			p->literal = d > 0;
@@ -187,8 +272,13 @@ const char *parse_path(const char *s, struct path *p, const char **rest, bool nu
 	/* RFC 5321 4.5.3.1.3: 256 octets for the path, brackets included. */
 	if ((size_t)(s + n + 1 - start) > SMTP_PATH_MAX)
 		return "address too long";
+	if (!utf8_valid(s, n))
+		return "invalid UTF-8";
 	memcpy(p->addr, s, n);
 	p->addr[n] = '\0';
+	p->utf8 = false;
+	for (size_t i = 0; i < n; i++)
+		p->utf8 |= is_8bit(s[i]);
 	*rest = s + n + 1;
 	return NULL;
 }

@@ -15,12 +15,15 @@ struct path {
 	char addr[SMTP_PATH_MAX + 1]; /* mailbox as sent, no brackets */
 	size_t at;		      /* index of the domain's '@', or 0 */
 	bool literal;		      /* the domain is an address literal */
+	bool utf8;		      /* it has non-ASCII (RFC 6531) */
 };
 
 /*
  * parse_path - parse "<" [ A-d-l ":" ] Mailbox ">" at s (RFC 5321 4.1.2);
  * "<>" too when null_ok.  A source route is checked and dropped (RFC
  * 5321 C).  A mailbox without a domain is accepted only when bare_ok.
+ * UTF-8 is taken where RFC 6531 allows it and flagged in p->utf8; the
+ * caller decides whether the transaction may carry it.
  * On success fills p, sets *rest to the byte after ">" and returns NULL;
  * otherwise returns a short reason.
  */
@@ -32,6 +35,12 @@ size_t parse_domain(const char *s);
 
 /* parse_address_literal - length of "[...]" at s (RFC 5321 4.1.3), or 0. */
 size_t parse_address_literal(const char *s);
+
+/* utf8_valid - is s[0..len) well-formed UTF-8 (RFC 3629)? */
+bool utf8_valid(const char *s, size_t len);
+
+/* xtext_valid - is s an xtext (RFC 3461 4)? */
+bool xtext_valid(const char *s);
 
 /*
  * parse_param - split the next " KEYWORD[=VALUE]" (RFC 5321 4.1.2

@@ -18,6 +18,7 @@ static const struct {
 	[RP_SENDER_OK] = {"250", "2.1.0", "Sender ok"},
 	[RP_RCPT_OK] = {"250", "2.1.5", "Recipient ok"},
 	[RP_QUEUED] = {"250", "2.0.0", "Ok: queued as %lld"},
+	[RP_CHUNK_OK] = {"250", "2.0.0", "%llu bytes received"},
 	[RP_VRFY] = {"252", "2.5.0",
 		     "Addresses are not verified here; send the message "
 		     "and it will be tried"},
@@ -39,6 +40,7 @@ static const struct {
 	[RP_NOT_IMPLEMENTED] = {"502", "5.5.1", "Command not implemented"},
 	[RP_BAD_SEQUENCE] = {"503", "5.5.1", "%s"},
 	[RP_RELAY_DENIED] = {"550", "5.7.1", "Recipient domain is not served here"},
+	[RP_NEEDS_UTF8] = {"553", "5.6.7", "Non-ASCII address or host name needs SMTPUTF8"},
 	[RP_BARE_EOL] = {"550", "5.5.2",
 			 "Message refused: lines must end with CR LF "
 			 "(bare CR or LF found)"},

@@ -18,7 +18,8 @@ enum reply {
 	RP_OK,
 	RP_SENDER_OK,
 	RP_RCPT_OK,
-	RP_QUEUED, /* message id */
+	RP_QUEUED,   /* message id */
+	RP_CHUNK_OK, /* chunk size */
 	RP_VRFY,
 	RP_HELP, /* command list */
 	RP_DATA_GO,
@@ -38,6 +39,7 @@ enum reply {
 	RP_NOT_IMPLEMENTED,
 	RP_BAD_SEQUENCE, /* what to do first */
 	RP_RELAY_DENIED,
+	RP_NEEDS_UTF8,
 	RP_BARE_EOL,
 	RP_SIZE_DECLARED,
 	RP_TOO_BIG,

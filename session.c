@@ -5,8 +5,8 @@
  * states it is allowed in and its longest line.  The table refuses what
  * is out of order (503), so handlers only validate their arguments and
  * act, sending exactly one reply.  A session holds at most one
- * transaction; RSET, HELO/EHLO, a finished DATA and the session's end
- * all clear it through tx_reset().
+ * transaction; RSET, HELO/EHLO, the end of a message (DATA or BDAT LAST)
+ * and the session's end all clear it through tx_reset().
  */
 #include "session.h"
 
@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "body.h"
+#include "esmtp.h"
 #include "limits.h"
 #include "log.h"
 #include "parse.h"
@@ -31,8 +32,9 @@ enum state {
 	S_READY = 2,	 /* HELO/EHLO done, no transaction */
 	S_MAIL = 4,	 /* MAIL accepted, no recipient yet */
 	S_RCPT = 8,	 /* at least one recipient */
+	S_BDAT = 16,	 /* BDAT chunks arriving (RFC 3030) */
 };
-#define S_ANY (S_CONNECTED | S_READY | S_MAIL | S_RCPT)
+#define S_ANY (S_CONNECTED | S_READY | S_MAIL | S_RCPT | S_BDAT)
 
 enum end {
 	END_NONE,
@@ -43,6 +45,7 @@ enum end {
 	END_IO,
 	END_FAULT,
 	END_EARLY,
+	END_DESYNC,
 };
 
 static const char *const end_names[] = {
@@ -54,13 +57,17 @@ static const char *const end_names[] = {
 	[END_IO] = "i/o error",
 	[END_FAULT] = "internal error",
 	[END_EARLY] = "talked before the greeting",
+	[END_DESYNC] = "unreadable BDAT size",
 };
 
 struct transaction {
 	struct path from;
-	char **rcpt; /* owned strings */
+	struct mail_params mail;
+	struct recipient *rcpt; /* each in one owned block (add_rcpt) */
 	size_t nrcpt, cap;
-	time_t received; /* when DATA ended: Received: and received_at */
+	struct body_result body; /* the message text so far */
+	bool chunk_cr;		 /* the last BDAT chunk ended in CR */
+	time_t received;	 /* when the text ended: Received:, received_at */
 };
 
 struct session {
@@ -71,6 +78,7 @@ struct session {
 	enum state state;
 	enum end end;
 	bool esmtp;
+	bool helo_utf8; /* the EHLO argument is not ASCII */
 	unsigned errors, accepted;
 	unsigned overshoot; /* recipients refused as over the limit */
 	char helo[SMTP_DOMAIN_MAX + 1];
@@ -78,7 +86,6 @@ struct session {
 	struct spool spool;
 	/* A command line: the longest allowed, its CR LF, and the NUL. */
 	char line[SMTP_PARAM_LINE_MAX + 1];
-	char scratch[SMTP_PARAM_LINE_MAX + 1]; /* parsed parameters */
 };
 
 /* say - send a reply and count it if it is an error. */
@@ -97,9 +104,11 @@ static void say(struct session *s, enum reply r, ...)
 static void tx_reset(struct session *s)
 {
 	for (size_t i = 0; i < s->tx.nrcpt; i++)
-		free(s->tx.rcpt[i]);
+		free((char *)s->tx.rcpt[i].addr);
 	s->tx.nrcpt = 0;
 	s->tx.from.addr[0] = '\0';
+	memset(&s->tx.body, 0, sizeof s->tx.body);
+	s->tx.chunk_cr = false;
 	spool_reset(&s->spool);
 	if (s->state > S_READY)
 		s->state = S_READY;
@@ -139,6 +148,15 @@ static bool hello(struct session *s, const char *arg, const char *usage)
 		say(s, RP_PARAM_BAD, "host name too long");
 		return false;
 	}
+	/* RFC 6531 3.7.1: a UTF-8 name is for SMTPUTF8 transactions only;
+	 * MAIL checks that once it knows. */
+	if (!utf8_valid(arg, n)) {
+		say(s, RP_PARAM_BAD, "host name is not valid UTF-8");
+		return false;
+	}
+	s->helo_utf8 = false;
+	for (size_t i = 0; i < n; i++)
+		s->helo_utf8 |= (unsigned char)arg[i] >= 0x80;
 	memcpy(s->helo, arg, n);
 	s->helo[n] = '\0';
 	tx_reset(s);
@@ -165,57 +183,17 @@ static void cmd_ehlo(struct session *s, char *arg)
 	io_printf(s->io, "250-PIPELINING\r\n");				/* RFC 2920 */
 	io_printf(s->io, "250-SIZE %" PRIu64 "\r\n", s->cfg->max_size); /* RFC 1870 */
 	io_printf(s->io, "250-8BITMIME\r\n");				/* RFC 6152 */
-	io_printf(s->io, "250 ENHANCEDSTATUSCODES\r\n");		/* RFC 2034 */
-}
-
-/* mail_param - one MAIL parameter: SIZE=n (RFC 1870), BODY= (RFC 6152).
- * Returns false after sending the refusal. */
-static bool mail_param(struct session *s, const char *key, const char *value, unsigned *seen)
-{
-	char *end;
-
-	if (strcasecmp(key, "SIZE") == 0 && !(*seen & 1)) {
-		*seen |= 1;
-		errno = 0;
-		if (!value || value[0] < '0' || value[0] > '9' || strlen(value) > 20) {
-			say(s, RP_PARAM_BAD, "SIZE=number");
-			return false;
-		}
-		unsigned long long n = strtoull(value, &end, 10);
-		if (*end || errno == ERANGE) {
-			say(s, RP_PARAM_BAD, "SIZE=number");
-			return false;
-		}
-		if (n > s->cfg->max_size) {
-			say(s, RP_SIZE_DECLARED);
-			return false;
-		}
-		return true;
-	}
-	if (strcasecmp(key, "BODY") == 0 && !(*seen & 2)) {
-		*seen |= 2;
-		if (!value || (strcasecmp(value, "7BIT") && strcasecmp(value, "8BITMIME"))) {
-			say(s, RP_PARAM_BAD, "BODY=7BIT or BODY=8BITMIME");
-			return false;
-		}
-		return true;
-	}
-	if ((strcasecmp(key, "SIZE") == 0 && (*seen & 1)) ||
-	    (strcasecmp(key, "BODY") == 0 && (*seen & 2))) {
-		say(s, RP_PARAM_BAD, "parameter given twice");
-		return false;
-	}
-	say(s, RP_PARAM_UNKNOWN);
-	return false;
+	io_printf(s->io, "250-ENHANCEDSTATUSCODES\r\n");		/* RFC 2034 */
+	io_printf(s->io, "250-CHUNKING\r\n");				/* RFC 3030 */
+	io_printf(s->io, "250-SMTPUTF8\r\n");				/* RFC 6531 */
+	io_printf(s->io, "250 DSN\r\n");				/* RFC 3461 */
 }
 
 /* MAIL FROM:<reverse-path> [SP Mail-parameters] (RFC 5321 4.1.1.2) */
 static void cmd_mail(struct session *s, char *arg)
 {
-	const char *p = word(arg, "FROM:"), *why;
-	char *key, *value;
-	unsigned seen = 0;
-	int r;
+	const char *p = word(arg, "FROM:"), *why = NULL;
+	enum reply r;
 
 	if (!p) {
 		say(s, RP_SYNTAX, "MAIL FROM:<address>");
@@ -227,11 +205,16 @@ static void cmd_mail(struct session *s, char *arg)
 		say(s, RP_BAD_SENDER, why);
 		return;
 	}
-	while ((r = parse_param(&p, s->scratch, &key, &value)) > 0)
-		if (!mail_param(s, key, value, &seen))
-			return;
-	if (r < 0) {
-		say(s, RP_PARAM_BAD, "MAIL parameters");
+	if ((r = esmtp_mail(p, &s->tx.mail, &why)) != RP_OK) {
+		say(s, r, why);
+		return;
+	}
+	if ((s->tx.from.utf8 || s->helo_utf8) && !s->tx.mail.smtputf8) {
+		say(s, RP_NEEDS_UTF8);
+		return;
+	}
+	if (s->tx.mail.has_size && s->tx.mail.size > s->cfg->max_size) {
+		say(s, RP_SIZE_DECLARED);
 		return;
 	}
 	s->state = S_MAIL;
@@ -254,29 +237,41 @@ static bool accepted_domain(const struct session *s, const struct path *to)
 	return false;
 }
 
-/* add_rcpt - keep a copy of the address; false when out of memory. */
-static bool add_rcpt(struct transaction *tx, const char *addr)
+/* add_rcpt - keep a copy of the address and its DSN parameters, in one
+ * block that tx_reset() frees; false when out of memory. */
+static bool add_rcpt(struct transaction *tx, const char *addr, const struct rcpt_params *rp)
 {
+	size_t a = strlen(addr) + 1, n = strlen(rp->notify) + 1, o = strlen(rp->orcpt) + 1;
+	char *block;
+
 	if (tx->nrcpt == tx->cap) {
 		size_t cap = tx->cap ? tx->cap * 2 : 8;
-		char **n = realloc(tx->rcpt, cap * sizeof *n);
-		if (!n)
+		struct recipient *more = realloc(tx->rcpt, cap * sizeof *more);
+		if (!more)
 			return false;
-		tx->rcpt = n;
+		tx->rcpt = more;
 		tx->cap = cap;
 	}
-	if (!(tx->rcpt[tx->nrcpt] = strdup(addr)))
+	if (!(block = malloc(a + n + o)))
 		return false;
-	tx->nrcpt++;
+	memcpy(block, addr, a);
+	memcpy(block + a, rp->notify, n);
+	memcpy(block + a + n, rp->orcpt, o);
+	tx->rcpt[tx->nrcpt++] = (struct recipient){
+		.addr = block,
+		.notify = n > 1 ? block + a : NULL,
+		.orcpt = o > 1 ? block + a + n : NULL,
+	};
 	return true;
 }
 
 /* RCPT TO:<forward-path> [SP Rcpt-parameters] (RFC 5321 4.1.1.3) */
 static void cmd_rcpt(struct session *s, char *arg)
 {
-	const char *p = word(arg, "TO:"), *why;
+	const char *p = word(arg, "TO:"), *why = NULL;
+	struct rcpt_params rp;
 	struct path to;
-	char *key, *value;
+	enum reply r;
 
 	if (!p) {
 		say(s, RP_SYNTAX, "RCPT TO:<address>");
@@ -292,9 +287,12 @@ static void cmd_rcpt(struct session *s, char *arg)
 		say(s, RP_BAD_RCPT, "domain missing");
 		return;
 	}
-	int r = parse_param(&p, s->scratch, &key, &value);
-	if (r != 0) {
-		say(s, r < 0 ? RP_PARAM_BAD : RP_PARAM_UNKNOWN, "RCPT parameters");
+	if ((r = esmtp_rcpt(p, &rp, &why)) != RP_OK) {
+		say(s, r, why);
+		return;
+	}
+	if (to.utf8 && !s->tx.mail.smtputf8) {
+		say(s, RP_NEEDS_UTF8);
 		return;
 	}
 	if (!accepted_domain(s, &to)) {
@@ -313,12 +311,20 @@ static void cmd_rcpt(struct session *s, char *arg)
 			reply(s->io, RP_TOO_MANY_RCPTS);
 		return;
 	}
-	if (!add_rcpt(&s->tx, to.addr)) {
+	if (!add_rcpt(&s->tx, to.addr, &rp)) {
 		fault(s, "out of memory");
 		return;
 	}
 	s->state = S_RCPT;
 	say(s, RP_RCPT_OK);
+}
+
+/* protocol - the "with" of Received: (RFC 3848, RFC 6531 3.7.3). */
+static const char *protocol(const struct session *s)
+{
+	if (s->tx.mail.smtputf8)
+		return "UTF8SMTP";
+	return s->esmtp ? "ESMTP" : "SMTP";
 }
 
 /* trace - Return-Path: and Received: (RFC 5321 4.4) for message id. */
@@ -340,14 +346,13 @@ static size_t trace(int64_t id, char *buf, size_t cap, void *arg)
 	/* Name the recipient only when there is one: the header is seen by
 	 * all of them. */
 	if (s->tx.nrcpt == 1)
-		snprintf(forwho, sizeof forwho, "\r\n\tfor <%s>", s->tx.rcpt[0]);
+		snprintf(forwho, sizeof forwho, "\r\n\tfor <%s>", s->tx.rcpt[0].addr);
 	int n = snprintf(buf, cap,
 			 "Return-Path: <%s>\r\n"
 			 "Received: from %s\r\n"
 			 "\tby %s with %s id %" PRId64 "%s;\r\n"
 			 "\t%s\r\n",
-			 s->tx.from.addr, from, s->cfg->hostname, s->esmtp ? "ESMTP" : "SMTP", id,
-			 forwho, date);
+			 s->tx.from.addr, from, s->cfg->hostname, protocol(s), id, forwho, date);
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
@@ -358,7 +363,7 @@ static void join_rcpts(const struct transaction *tx, char *buf, size_t cap)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < tx->nrcpt; i++) {
-		int n = snprintf(buf + len, cap - len, "%s%s", i ? "," : "", tx->rcpt[i]);
+		int n = snprintf(buf + len, cap - len, "%s%s", i ? "," : "", tx->rcpt[i].addr);
 		if (n < 0 || (size_t)n >= cap - len) {
 			snprintf(buf + (cap > 4 ? cap - 4 : 0), cap > 4 ? 4 : cap, "...");
 			return;
@@ -367,15 +372,21 @@ static void join_rcpts(const struct transaction *tx, char *buf, size_t cap)
 	}
 }
 
-/* deliver - hand the spooled message to the store; one reply. */
-static void deliver(struct session *s, const struct body_result *b)
+/* deliver - the message text has ended: hand it to the store, send the
+ * one reply, and end the transaction. */
+static void deliver(struct session *s)
 {
+	const struct body_result *b = &s->tx.body;
 	struct envelope env = {
-		.received = s->tx.received,
+		.received = time(NULL),
 		.helo = s->helo,
 		.client_addr = s->client_addr,
-		.protocol = s->esmtp ? "ESMTP" : "SMTP",
+		.protocol = protocol(s),
 		.mail_from = s->tx.from.addr,
+		.body_type = s->tx.mail.body,
+		.smtputf8 = s->tx.mail.smtputf8,
+		.dsn_ret = s->tx.mail.ret,
+		.dsn_envid = s->tx.mail.envid[0] ? s->tx.mail.envid : NULL,
 		.rcpt = s->tx.rcpt,
 		.nrcpt = s->tx.nrcpt,
 	};
@@ -383,6 +394,7 @@ static void deliver(struct session *s, const struct body_result *b)
 	enum reply r = RP_STORE_TEMP;
 	int64_t id = 0;
 
+	s->tx.received = env.received;
 	if (b->bare_eol) {
 		r = RP_BARE_EOL;
 		snprintf(err, sizeof err, "bare CR or LF in message text");
@@ -434,34 +446,95 @@ static void deliver(struct session *s, const struct body_result *b)
 	} else {
 		say(s, r);
 	}
+	tx_reset(s);
+}
+
+/* read_status - turn an I/O failure while reading text into the end. */
+static void read_status(struct session *s, enum io_status st)
+{
+	if (st == IO_TIMEOUT)
+		s->end = END_TIMEOUT;
+	else if (st == IO_EOF)
+		s->end = END_EOF;
+	else if (st != IO_OK)
+		s->end = END_IO;
 }
 
 /* DATA (RFC 5321 4.1.1.4) */
 static void cmd_data(struct session *s, char *arg)
 {
-	struct body_result b;
+	enum io_status st;
 
 	if (*arg) {
 		say(s, RP_SYNTAX, "DATA");
 		return;
 	}
 	say(s, RP_DATA_GO);
-	switch (body_read(s->io, &s->spool, s->cfg->max_size, &b)) {
-	case IO_OK:
-		break;
-	case IO_TIMEOUT:
-		s->end = END_TIMEOUT;
-		return;
-	case IO_EOF:
-		s->end = END_EOF;
-		return;
-	default:
-		s->end = END_IO;
+	st = body_read(s->io, &s->spool, s->cfg->max_size, &s->tx.body);
+	read_status(s, st);
+	if (st == IO_OK)
+		deliver(s);
+}
+
+/*
+ * bdat_size - "BDAT" SP chunk-size [ SP end-marker ] (RFC 3030 3):
+ * chunk-size = 1*DIGIT, end-marker = "LAST".  False if unreadable.
+ */
+static bool bdat_size(const char *arg, uint64_t *size, bool *last)
+{
+	char *end;
+
+	if (*arg < '0' || *arg > '9' || strspn(arg, "0123456789") > 20)
+		return false;
+	errno = 0;
+	*size = strtoull(arg, &end, 10);
+	if (errno == ERANGE)
+		return false;
+	*last = strcasecmp(end, " LAST") == 0;
+	return *last || *end == '\0';
+}
+
+/* bdat_refused - a BDAT the table refused still carries its chunk: read
+ * it, so that its bytes are never taken for commands. */
+static void bdat_refused(struct session *s, char *arg)
+{
+	uint64_t size;
+	bool last;
+
+	if (!bdat_size(arg, &size, &last))
+		s->end = END_DESYNC;
+	else
+		read_status(s, io_skip(s->io, size));
+}
+
+/* BDAT chunk-size [LAST] (RFC 3030 2) */
+static void cmd_bdat(struct session *s, char *arg)
+{
+	uint64_t size;
+	bool last;
+
+	if (!bdat_size(arg, &size, &last)) {
+		/* Without the size the stream cannot be followed. */
+		say(s, RP_SYNTAX, "BDAT size [LAST]");
+		s->end = END_DESYNC;
 		return;
 	}
-	s->tx.received = time(NULL);
-	deliver(s, &b);
-	tx_reset(s);
+	s->state = S_BDAT;
+	read_status(s, chunk_read(s->io, &s->spool, size, s->cfg->max_size, &s->tx.chunk_cr,
+				  &s->tx.body));
+	if (s->end != END_NONE)
+		return;
+	if (s->tx.body.too_big) { /* no use reading the rest first */
+		deliver(s);
+		return;
+	}
+	if (!last) {
+		say(s, RP_CHUNK_OK, (unsigned long long)size);
+		return;
+	}
+	if (s->tx.chunk_cr) /* the text ended in a CR without its LF */
+		s->tx.body.bare_eol = true;
+	deliver(s);
 }
 
 /* RSET (RFC 5321 4.1.1.5) */
@@ -512,21 +585,25 @@ static void cmd_help(struct session *s, char *arg);
 static const struct command {
 	const char *verb;
 	void (*handler)(struct session *s, char *arg);
-	unsigned states;     /* where it is allowed */
-	size_t line_max;     /* longest line with CR LF */
-	const char *refusal; /* 503 text when out of order, if not "send X first" */
+	unsigned states; /* where it is allowed */
+	size_t line_max; /* longest line with CR LF */
+	bool utf8;	 /* its argument may hold UTF-8 (RFC 6531) */
+	/* When refused as out of order: */
+	const char *refusal;			       /* the 503 text, if not "send X first" */
+	void (*refused)(struct session *s, char *arg); /* keeps the stream in step */
 } commands[] = {
-	{"HELO", cmd_helo, S_ANY, SMTP_LINE_MAX, NULL},
-	{"EHLO", cmd_ehlo, S_ANY, SMTP_LINE_MAX, NULL},
-	{"MAIL", cmd_mail, S_READY, SMTP_PARAM_LINE_MAX, "Sender already given"},
-	{"RCPT", cmd_rcpt, S_MAIL | S_RCPT, SMTP_PARAM_LINE_MAX, NULL},
-	{"DATA", cmd_data, S_RCPT, SMTP_LINE_MAX, NULL},
-	{"RSET", cmd_rset, S_ANY, SMTP_LINE_MAX, NULL},
-	{"NOOP", cmd_noop, S_ANY, SMTP_LINE_MAX, NULL},
-	{"VRFY", cmd_vrfy, S_ANY, SMTP_LINE_MAX, NULL},
-	{"EXPN", cmd_expn, S_ANY, SMTP_LINE_MAX, NULL},
-	{"HELP", cmd_help, S_ANY, SMTP_LINE_MAX, NULL},
-	{"QUIT", cmd_quit, S_ANY, SMTP_LINE_MAX, NULL},
+	{"HELO", cmd_helo, S_ANY, SMTP_LINE_MAX, true, NULL, NULL},
+	{"EHLO", cmd_ehlo, S_ANY, SMTP_LINE_MAX, true, NULL, NULL},
+	{"MAIL", cmd_mail, S_READY, SMTP_PARAM_LINE_MAX, true, "Sender already given", NULL},
+	{"RCPT", cmd_rcpt, S_MAIL | S_RCPT, SMTP_PARAM_LINE_MAX, true, NULL, NULL},
+	{"DATA", cmd_data, S_RCPT, SMTP_LINE_MAX, false, NULL, NULL},
+	{"BDAT", cmd_bdat, S_RCPT | S_BDAT, SMTP_LINE_MAX, false, NULL, bdat_refused},
+	{"RSET", cmd_rset, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
+	{"NOOP", cmd_noop, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
+	{"VRFY", cmd_vrfy, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
+	{"EXPN", cmd_expn, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
+	{"HELP", cmd_help, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
+	{"QUIT", cmd_quit, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -553,17 +630,22 @@ static const char *out_of_order(const struct session *s, const struct command *c
 		return "Send HELO or EHLO first";
 	if (s->state == S_READY)
 		return "Send MAIL first";
+	if (s->state == S_BDAT)
+		return "Send the rest of the message with BDAT, or RSET";
 	if (cmd->refusal)
 		return cmd->refusal;
 	return "Send RCPT first";
 }
 
-/* clean - only printable US-ASCII and space in a command line. */
-static bool clean(const char *line, size_t len)
+/* clean - printable US-ASCII and space only; bytes of 0x80 and up too
+ * where utf8 (the handler checks the encoding). */
+static bool clean(const char *line, size_t len, bool utf8)
 {
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e)
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c < 0x20 || c == 0x7f || (c > 0x7f && !utf8))
 			return false;
+	}
 	return true;
 }
 
@@ -573,14 +655,16 @@ static void dispatch(struct session *s, char *line, size_t len)
 	size_t vlen = strcspn(line, " ");
 	const struct command *cmd = NULL;
 
-	if (!clean(line, len)) {
-		say(s, RP_BAD_CHARS);
-		return;
-	}
+	char *arg = line[vlen] ? line + vlen + 1 : line + vlen;
+
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (vlen == strlen(commands[i].verb) &&
 		    strncasecmp(line, commands[i].verb, vlen) == 0)
 			cmd = &commands[i];
+	if (!clean(line, len, cmd && cmd->utf8)) {
+		say(s, RP_BAD_CHARS);
+		return;
+	}
 	if (len + 2 > (cmd ? cmd->line_max : SMTP_LINE_MAX)) {
 		say(s, RP_LINE_TOO_LONG);
 		return;
@@ -591,9 +675,11 @@ static void dispatch(struct session *s, char *line, size_t len)
 	}
 	if (!(cmd->states & s->state)) {
 		say(s, RP_BAD_SEQUENCE, out_of_order(s, cmd));
+		if (cmd->refused)
+			cmd->refused(s, arg);
 		return;
 	}
-	cmd->handler(s, line[vlen] ? line + vlen + 1 : line + vlen);
+	cmd->handler(s, arg);
 }
 
 /* session_end_log - the one line that closes the session's log. */

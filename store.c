@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* How long a writer waits for another's transaction before giving up. */
 #define STORE_BUSY_TIMEOUT_MS 10000
@@ -30,9 +30,21 @@
 /* Body bytes moved per incremental blob write. */
 #define COPY_CHUNK 65536
 
+/* The latest schema, for a new file. */
 static const char schema_sql[] =
 #include "schema.h"
 	;
+
+/* migrations[v] brings a version v file to v + 1, in place.  Together
+ * they must end where schema.sql starts (a test compares the two). */
+static const char *const migrations[SCHEMA_VERSION] = {
+	[1] = "ALTER TABLE messages ADD COLUMN body_type TEXT;"
+	      "ALTER TABLE messages ADD COLUMN smtputf8 INTEGER NOT NULL DEFAULT 0;"
+	      "ALTER TABLE messages ADD COLUMN dsn_ret TEXT;"
+	      "ALTER TABLE messages ADD COLUMN dsn_envid TEXT;"
+	      "ALTER TABLE recipients ADD COLUMN dsn_notify TEXT;"
+	      "ALTER TABLE recipients ADD COLUMN dsn_orcpt TEXT;",
+};
 
 enum stmt { S_NEXT_ID, S_MESSAGE, S_RECIPIENT, S_COUNT };
 
@@ -40,10 +52,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_NEXT_ID] = "SELECT coalesce((SELECT seq FROM sqlite_sequence"
 		      " WHERE name = 'messages'), 0) + 1",
 	[S_MESSAGE] = "INSERT INTO messages (id, received_at, helo,"
-		      " client_addr, protocol, mail_from, size, body)"
-		      " VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?))",
-	[S_RECIPIENT] = "INSERT INTO recipients (message_id, position, address)"
-			" VALUES (?, ?, ?)",
+		      " client_addr, protocol, mail_from, size, body, body_type,"
+		      " smtputf8, dsn_ret, dsn_envid)"
+		      " VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?), ?, ?, ?, ?)",
+	[S_RECIPIENT] = "INSERT INTO recipients (message_id, position, address,"
+			" dsn_notify, dsn_orcpt) VALUES (?, ?, ?, ?, ?)",
 };
 
 struct store {
@@ -90,9 +103,9 @@ static int set_wal(sqlite3 *db)
 }
 
 /*
- * migrate - create the schema in a new file.  Runs under BEGIN IMMEDIATE
- * and looks at user_version again inside it, so of many racing processes
- * exactly one creates the tables.
+ * migrate - create the schema in a new file, or upgrade an older one.
+ * Runs under BEGIN IMMEDIATE and looks at user_version again inside it,
+ * so of many racing processes exactly one does the work.
  */
 static int migrate(sqlite3 *db, char *err, size_t errlen)
 {
@@ -116,13 +129,18 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 		rc = SQLITE_ERROR;
 		goto out;
 	}
-	if (v == 0) {
+	if (v < SCHEMA_VERSION) {
+		if (v == 0) {
+			rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
+			v = SCHEMA_VERSION;
+		}
+		for (; rc == SQLITE_OK && v < SCHEMA_VERSION; v++)
+			rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL);
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
-		rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 		if (rc != SQLITE_OK) {
-			fail(db, err, errlen, "cannot create the schema");
+			fail(db, err, errlen, "cannot create or upgrade the schema");
 			goto out;
 		}
 	}
@@ -293,6 +311,10 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, tr
 	sqlite3_bind_text(m, 6, env->mail_from, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(m, 7, (int64_t)(body->size + hdrlen));
 	sqlite3_bind_int64(m, 8, (int64_t)(body->size + hdrlen));
+	sqlite3_bind_text(m, 9, env->body_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(m, 10, env->smtputf8);
+	sqlite3_bind_text(m, 11, env->dsn_ret, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m, 12, env->dsn_envid, -1, SQLITE_STATIC);
 	if ((rc = step(m)) != SQLITE_OK)
 		goto out;
 	what = "cannot write the body";
@@ -302,7 +324,9 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, tr
 	for (size_t i = 0; i < env->nrcpt; i++) {
 		sqlite3_bind_int64(r, 1, *id);
 		sqlite3_bind_int64(r, 2, (int64_t)i);
-		sqlite3_bind_text(r, 3, env->rcpt[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(r, 3, env->rcpt[i].addr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(r, 4, env->rcpt[i].notify, -1, SQLITE_STATIC);
+		sqlite3_bind_text(r, 5, env->rcpt[i].orcpt, -1, SQLITE_STATIC);
 		if ((rc = step(r)) != SQLITE_OK)
 			goto out;
 	}

@@ -19,13 +19,25 @@ enum store_status {
 	STORE_PERM, /* will never fit (554) */
 };
 
+/* One accepted recipient; the DSN fields (RFC 3461) are NULL when the
+ * client gave none. */
+struct recipient {
+	const char *addr;
+	const char *notify; /* NOTIFY=, upper case */
+	const char *orcpt;  /* ORCPT=, as sent */
+};
+
 struct envelope {
 	time_t received;
 	const char *helo;
 	const char *client_addr; /* "" when unknown */
-	const char *protocol;	 /* "SMTP" or "ESMTP" (RFC 3848) */
+	const char *protocol;	 /* "SMTP", "ESMTP", "UTF8SMTP" (RFC 3848) */
 	const char *mail_from;	 /* "" for the null path */
-	char *const *rcpt;
+	const char *body_type;	 /* BODY=: "7BIT", "8BITMIME", or NULL */
+	int smtputf8;		 /* SMTPUTF8 was given (RFC 6531) */
+	const char *dsn_ret;	 /* RET=: "FULL", "HDRS", or NULL */
+	const char *dsn_envid;	 /* ENVID=, as sent, or NULL */
+	const struct recipient *rcpt;
 	size_t nrcpt;
 };
 
