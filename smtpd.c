@@ -38,7 +38,8 @@
 
 #define DEFAULT_DB  "/var/lib/smtpd/mail.db"
 #define EXIT_USAGE  2
-#define DOMAINS_MAX 1000 /* --domain options; a longer list wants a table */
+#define LINGER_MAX  65536 /* bytes read from a client after our last reply */
+#define DOMAINS_MAX 1000  /* --domain options; a longer list wants a table */
 
 static const char usage_text[] =
 	"usage: smtpd [options]  (one SMTP connection on stdin/stdout)\n"
@@ -261,6 +262,25 @@ static bool peer_address(int fd, char *buf, size_t cap)
 	return false;
 }
 
+/*
+ * linger - close a network connection gently.  Closing a socket with
+ * unread input makes the kernel send a reset, and a client may then
+ * lose our last reply (the 554 to an early talker, a 421).  So end our
+ * side, then read and drop what the client still sends, for a moment.
+ */
+static void linger(struct io *io)
+{
+	size_t total = 0;
+
+	if (!io_pending(io) || shutdown(io->out_fd, SHUT_WR) != 0)
+		return;
+	io_init(io, io->in_fd, io->out_fd, 1, 1);
+	while (total < LINGER_MAX && io_fill(io) == IO_OK) {
+		total += io->in_len - io->in_pos;
+		io->in_pos = io->in_len;
+	}
+}
+
 /* init_db - --init-db: create or upgrade the database ahead of the first
  * connection (make install, admins).  Exit 0, or 2 with the reason. */
 static int init_db(const char *path)
@@ -314,5 +334,7 @@ int main(int argc, char **argv)
 	}
 	status = session_run(&o.cfg, &io, st, addr);
 	store_close(st);
+	if (o.cfg.refuse_early_talkers)
+		linger(&io);
 	return status;
 }

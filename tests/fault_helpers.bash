@@ -1,0 +1,142 @@
+# tests/fault_helpers.bash - for hostile.bats and faults.bats: a teardown
+# that stops everything a test started (servers and the smtpd processes
+# they spawned, background helpers, mounts), peak memory with GNU time,
+# and database checks that tolerate a concurrent writer.  Load after
+# helpers.
+#
+# A test that starts a background process registers it with track_pid;
+# one that mounts a file system registers the mount point with
+# track_mount.  fault_teardown undoes both even when the test failed.
+
+# fault_setup - common_setup, plus the lists fault_teardown works from.
+fault_setup() {
+	common_setup
+	unset REMOTE_ADDR TCPREMOTEIP
+	BG_PIDS=()
+	MOUNTS=()
+}
+
+# fault_teardown - kill what the test left running, by process id:
+# smtpd processes spawned by the server, the server, registered
+# background processes; then unmount registered mounts.
+fault_teardown() {
+	local rc=0 pid m
+	for pid in $(server_children); do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	stop_server
+	for pid in "${BG_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	BG_PIDS=()
+	for m in "${MOUNTS[@]}"; do
+		if mountpoint -q "$m"; then
+			umount "$m" 2>/dev/null || umount -l "$m" || rc=1
+		fi
+	done
+	MOUNTS=()
+	common_teardown || rc=1
+	return $rc
+}
+
+# track_pid PID - kill PID in teardown if it still runs.
+track_pid() {
+	BG_PIDS+=("$1")
+}
+
+# track_mount DIR - unmount DIR in teardown.
+track_mount() {
+	MOUNTS+=("$1")
+}
+
+# server_children - the process ids start_server's process has spawned
+# and not yet reaped (the smtpd processes of open connections).
+server_children() {
+	[[ -n ${SERVER_PID:-} ]] || return 0
+	cat "/proc/$SERVER_PID/task/$SERVER_PID/children" 2>/dev/null || true
+}
+
+# server_idle - wait until every smtpd the server spawned has exited
+# (10 s at most).  smtpd sends its last reply before it closes the
+# database, and the last connection to close a WAL database checkpoints
+# it, so look at the rows only after this.
+server_idle() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ -z $(server_children) ]] && return 0
+		sleep 0.05
+	done
+	echo "smtpd still running 10 s after its clients finished: $(server_children)" >&2
+	return 1
+}
+
+# qt SQL - like q, but waits up to 10 s for a lock held by a writer.
+qt() {
+	sqlite3 -batch -cmd '.timeout 10000' "$DB" "$@"
+}
+
+# assert_nothing_stored - no message and no recipient in the database.
+assert_nothing_stored() {
+	assert_equal "$(q "SELECT (SELECT count(*) FROM messages) || ' ' || (SELECT count(*) FROM recipients)")" "0 0"
+}
+
+# assert_integrity - PRAGMA integrity_check is "ok", and every message has
+# a recipient and every recipient a message.
+assert_integrity() {
+	assert_equal "$(qt 'PRAGMA integrity_check')" ok
+	assert_equal "$(qt 'SELECT count(*) FROM messages m WHERE NOT EXISTS
+		(SELECT 1 FROM recipients r WHERE r.message_id = m.id)')" 0
+	assert_equal "$(qt 'SELECT count(*) FROM recipients r WHERE NOT EXISTS
+		(SELECT 1 FROM messages m WHERE m.id = r.message_id)')" 0
+	assert_equal "$(qt 'SELECT count(*) FROM messages WHERE size != length(body)')" 0
+}
+
+# smtp_rss FILE [OPTION...] - smtp_file under GNU time: sets $status,
+# $output and $lines like smtp_file, and $PEAK_KIB to smtpd's own peak
+# resident set size (from wait4(), so no parent's pages are counted).
+smtp_rss() {
+	local file=$1
+	shift
+	status=0
+	/usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/peak" \
+		"$SMTPD" --db "$DB" --hostname mx.test --log stderr "$@" \
+		<"$file" >"$BATS_TEST_TMPDIR/replies" 2>>"$LOG" || status=$?
+	PEAK_KIB=$(tail -n 1 "$BATS_TEST_TMPDIR/peak")
+	output=$(tr -d '\r' <"$BATS_TEST_TMPDIR/replies")
+	mapfile -t lines <<<"$output"
+}
+
+# assert_rss_within BASE PEAK WHAT - PEAK (KiB) is at most 1 MiB over BASE.
+assert_rss_within() {
+	if (($2 - $1 > 1024)); then
+		echo "peak RSS for $3: $2 KiB, $(($2 - $1)) KiB over a tiny session's $1 KiB (limit 1024)"
+		return 1
+	fi
+}
+
+# replies_from FILE - load a raw reply transcript into $output and $lines.
+replies_from() {
+	output=$(tr -d '\r' <"$1")
+	mapfile -t lines <<<"$output"
+}
+
+# last_line - the last reply line.
+last_line() {
+	printf '%s' "${lines[${#lines[@]} - 1]}"
+}
+
+# reply_line N - the last line of the Nth reply (from 0), so that a
+# multi-line reply such as EHLO's counts once.
+reply_line() {
+	local l n=0
+	for l in "${lines[@]}"; do
+		[[ $l =~ ^[0-9]{3}- ]] && continue
+		if ((n == $1)); then
+			printf '%s' "$l"
+			return 0
+		fi
+		n=$((n + 1))
+	done
+	return 1
+}
