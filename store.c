@@ -178,9 +178,11 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
 	/* None of these is kept in the file: every connection sets them.  A
 	 * small page cache keeps a 25 MiB body from growing the process:
-	 * past it, dirty pages spill to the WAL. */
+	 * past it, dirty pages spill to the WAL.  The WAL is kept (above)
+	 * but emptied after each checkpoint, or the next process to open
+	 * the file would read all of it again. */
 	if (sqlite3_exec(st->db,
-			 "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-256",
+			 "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-256; PRAGMA journal_size_limit=0",
 			 NULL, NULL, NULL) != SQLITE_OK) {
 		fail(st->db, err, errlen, path);
 		goto fail;
