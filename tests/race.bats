@@ -36,7 +36,7 @@ table|sqlite_sequence'
 	[[ ! -e $DB ]]
 	at_once 20 "$RUN" "$SMTPD" --init-db --db "$DB"
 	assert_all_exited 20 0
-	assert_equal "$(q 'PRAGMA user_version')" 1
+	assert_equal "$(q 'PRAGMA user_version')" 2
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
 	assert_equal "$(q 'SELECT type, name FROM sqlite_master ORDER BY name')" "$SCHEMA"
 	assert_equal "$(q 'PRAGMA integrity_check')" ok
@@ -66,7 +66,7 @@ table|sqlite_sequence'
 	done
 	[[ $bad == 0 ]]
 	assert_equal "$(q 'PRAGMA integrity_check')" ok
-	assert_equal "$(q 'PRAGMA user_version')" 1
+	assert_equal "$(q 'PRAGMA user_version')" 2
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
 	assert_equal "$(q 'SELECT type, name FROM sqlite_master ORDER BY name')" "$SCHEMA"
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 20
