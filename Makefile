@@ -34,7 +34,7 @@ SAN        = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS ?=
 
-.PHONY: all deps run check test warnings fuzz install uninstall clean
+.PHONY: all deps run check test warnings fuzz bench install uninstall clean
 
 all: smtpd
 
@@ -98,6 +98,13 @@ check:
 	@scripts/check
 
 test: check
+
+# Throughput and memory against Postfix's smtp-sink and receive path;
+# prints a table (bench/README.md has the last one).
+bench:
+	@scripts/deps bench
+	@$(MAKE) --no-print-directory smtpd
+	@bench/run
 
 install: smtpd
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
