@@ -25,7 +25,7 @@ LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsystemd -ls
 
 # Everything but main(): what the fuzzer drives.
 CORE = session.c esmtp.c store.c io.c body.c spool.c parse.c reply.c log.c
-SRCS = smtpd.c $(CORE)
+SRCS = smtpd.c checkpointer.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The sanitizer build that 'make check' runs the suite against, and the
@@ -111,9 +111,10 @@ install: smtpd
 	install -m 755 smtpd $(DESTDIR)$(SBINDIR)/smtpd
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
 	install -m 644 smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd.socket
-	sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' smtpd@.service \
-		> $(DESTDIR)$(UNITDIR)/smtpd@.service
-	chmod 644 $(DESTDIR)$(UNITDIR)/smtpd@.service
+	for u in smtpd@.service smtpd-checkpointer.service; do \
+		sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
 		getent passwd smtpd >/dev/null || \
 			useradd --system --user-group --home-dir $(STATEDIR) \
@@ -126,7 +127,8 @@ install: smtpd
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(MANDIR)/man8/smtpd.8 \
-		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service
+		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service \
+		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service
 
 clean:
 	rm -f smtpd smtpd-asan fuzz-session *.o *.d schema.h

@@ -24,6 +24,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "checkpointer.h"
 #include "io.h"
 #include "limits.h"
 #include "log.h"
@@ -52,6 +53,7 @@ static const char usage_text[] =
 	"  --session-timeout SECONDS  longest session (default 600)\n"
 	"  --log auto|journal|syslog|stderr  where log lines go (default auto)\n"
 	"  --init-db               create or upgrade the database, then exit\n"
+	"  --checkpointer          hold the database open and checkpoint it, until SIGTERM\n"
 	"  --help, --version\n";
 
 /* usage_error - complain on stderr and exit 2: never half-configured. */
@@ -113,6 +115,7 @@ struct options {
 	unsigned timeout, session_timeout;
 	enum log_target log;
 	bool init_db;
+	bool checkpointer;
 };
 
 /* parse_options - fill o from argv, or exit 2 with a message. */
@@ -128,6 +131,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"session-timeout", required_argument, NULL, 'T'},
 		{"log", required_argument, NULL, 'l'},
 		{"init-db", no_argument, NULL, 'I'},
+		{"checkpointer", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -181,6 +185,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		}
 		case 'I':
 			o->init_db = true;
+			break;
+		case 'C':
+			o->checkpointer = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -318,6 +325,10 @@ int main(int argc, char **argv)
 	o.cfg.spool_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	if (o.init_db)
 		return init_db(o.db);
+	if (o.checkpointer) {
+		log_open(o.log);
+		return checkpointer_run(o.db);
+	}
 	fd = connection_fd();
 	signal(SIGPIPE, SIG_IGN);
 	log_open(o.log);

@@ -176,13 +176,22 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	int persist = 1;
 	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-	/* None of these is kept in the file: every connection sets them.  A
+	/*
+	 * None of these is kept in the file: every connection sets them.  A
 	 * small page cache keeps a 25 MiB body from growing the process:
-	 * past it, dirty pages spill to the WAL.  The WAL is kept (above)
-	 * but emptied after each checkpoint, or the next process to open
-	 * the file would read all of it again. */
+	 * past it, dirty pages spill to the WAL.
+	 *
+	 * Who checkpoints: the last connection to close copies the WAL into
+	 * the file and, with a journal_size_limit set, empties it, so that
+	 * the next process need not read it all again.  While another
+	 * connection stays open (smtpd --checkpointer), a session's close
+	 * does nothing and its commit is its only fsync; the checkpointer
+	 * then does the copying, once a second.  The WAL is cut back to 4
+	 * MiB whenever it starts over.
+	 */
 	if (sqlite3_exec(st->db,
-			 "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-256; PRAGMA journal_size_limit=0",
+			 "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-256; "
+			 "PRAGMA journal_size_limit=4194304",
 			 NULL, NULL, NULL) != SQLITE_OK) {
 		fail(st->db, err, errlen, path);
 		goto fail;
@@ -341,5 +350,17 @@ out:
 		 rc == SQLITE_TOOBIG ? "message too big" : sqlite3_errmsg(st->db));
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return classify(rc);
+}
+
+enum store_status store_checkpoint(struct store *st, int truncate, char *err, size_t errlen)
+{
+	int rc = sqlite3_wal_checkpoint_v2(
+		st->db, "main", truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
+		NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return STORE_OK;
+	snprintf(err, errlen, "checkpoint: %s", sqlite3_errmsg(st->db));
 	return classify(rc);
 }

@@ -66,4 +66,11 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, tr
 				void *arg, struct spool *body, int64_t *id, char *err,
 				size_t errlen);
 
+/*
+ * store_checkpoint - copy what the WAL holds into the database file
+ * (PASSIVE: never waits for a writer); with truncate, wait and empty the
+ * WAL as well.  Returns STORE_OK, or the failure with err set.
+ */
+enum store_status store_checkpoint(struct store *st, int truncate, char *err, size_t errlen);
+
 #endif

@@ -10,13 +10,15 @@ setup() {
 	common_setup
 	SOCKET="$REPO/smtpd.socket"
 	SERVICE="$REPO/smtpd@.service"
+	KEEPER="$REPO/smtpd-checkpointer.service"
 	# Copies for systemd-analyze, side by side under their own names so
 	# the socket finds its service.  verify checks that ExecStart's
 	# program exists, so it runs this build.
 	UNITS="$BATS_TEST_TMPDIR/units"
 	mkdir -p "$UNITS"
-	cp "$SOCKET" "$SERVICE" "$UNITS/"
-	sed -i "s|^ExecStart=/usr/local/sbin/smtpd |ExecStart=$REPO/smtpd |" "$UNITS/smtpd@.service"
+	cp "$SOCKET" "$SERVICE" "$KEEPER" "$UNITS/"
+	sed -i "s|^ExecStart=/usr/local/sbin/smtpd |ExecStart=$REPO/smtpd |" \
+		"$UNITS/smtpd@.service" "$UNITS/smtpd-checkpointer.service"
 	NOBODY_DIR=""
 }
 
@@ -47,16 +49,18 @@ assert_int() {
 
 # --man=no: smtpd.8 is not installed here; the next-but-one test checks
 # the Documentation= link instead.
-@test "systemd-analyze verify accepts both units without a word" {
-	run systemd-analyze verify --man=no "$UNITS/smtpd.socket" "$UNITS/smtpd@.service"
+@test "systemd-analyze verify accepts the three units without a word" {
+	run systemd-analyze verify --man=no "$UNITS/smtpd.socket" "$UNITS/smtpd@.service" \
+		"$UNITS/smtpd-checkpointer.service"
 	echo "$output"
 	assert_equal "$status" 0
 	# Unknown keys and bad values are only warnings, with status 0.
 	assert_equal "$output" ""
 }
 
-@test "the service's overall exposure is 2.0 or less" {
-	run systemd-analyze security --offline=true "$UNITS/smtpd@.service"
+# exposure_at_most_2 UNIT - systemd-analyze's overall exposure of UNIT.
+exposure_at_most_2() {
+	run systemd-analyze security --offline=true "$1"
 	assert_equal "$status" 0
 	[[ $output =~ Overall\ exposure\ level\ for\ [^:]*:\ ([0-9]+(\.[0-9]+)?) ]] || {
 		echo "no exposure level in:"
@@ -71,9 +75,26 @@ assert_int() {
 	fi
 }
 
-@test "both units point to the man page this repository installs" {
+@test "the session service's overall exposure is 2.0 or less" {
+	exposure_at_most_2 "$UNITS/smtpd@.service"
+}
+
+@test "the checkpointer service's overall exposure is 2.0 or less" {
+	exposure_at_most_2 "$UNITS/smtpd-checkpointer.service"
+}
+
+@test "the socket pulls in the checkpointer, which runs smtpd --checkpointer on the same database" {
+	assert_equal "$(unit_get "$SOCKET" Unit Wants)" smtpd-checkpointer.service
+	assert_equal "$(unit_get "$KEEPER" Service ExecStart)" \
+		"/usr/local/sbin/smtpd --checkpointer --db /var/lib/smtpd/mail.db"
+	assert_equal "$(unit_get "$KEEPER" Service User)" "$(unit_get "$SERVICE" Service User)"
+	assert_equal "$(unit_get "$KEEPER" Service SystemCallFilter)" \
+		"$(unit_get "$SERVICE" Service SystemCallFilter)"
+}
+
+@test "the units point to the man page this repository installs" {
 	local unit
-	for unit in "$SOCKET" "$SERVICE"; do
+	for unit in "$SOCKET" "$SERVICE" "$KEEPER"; do
 		assert_equal "$(unit_get "$unit" Unit Documentation)" "man:smtpd(8)"
 	done
 	grep -qx '\.Dt SMTPD 8' "$REPO/smtpd.8"
@@ -103,6 +124,8 @@ assert_int() {
 	cmp "$REPO/smtpd.8" "$root/usr/share/man/man8/smtpd.8"
 	assert_equal "$(unit_get "$root/usr/lib/systemd/system/smtpd@.service" Service ExecStart)" \
 		"$(unit_get "$SERVICE" Service ExecStart | sed 's|^/usr/local/sbin/|/usr/sbin/|')"
+	assert_equal "$(unit_get "$root/usr/lib/systemd/system/smtpd-checkpointer.service" Service ExecStart)" \
+		"$(unit_get "$KEEPER" Service ExecStart | sed 's|^/usr/local/sbin/|/usr/sbin/|')"
 }
 
 @test "the socket starts one instance per connection, within bounds" {
