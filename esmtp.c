@@ -27,8 +27,11 @@ static const char *check_size(const char *v, void *out)
 		return "SIZE=number";
 	errno = 0;
 	mp->size = strtoull(v, &end, 10);
-	if (*end || errno == ERANGE)
+	if (*end)
 		return "SIZE=number";
+	/* Twenty digits may exceed 64 bits; that is only very large. */
+	if (errno == ERANGE)
+		mp->size = UINT64_MAX;
 	mp->has_size = true;
 	return NULL;
 }
@@ -98,24 +101,22 @@ static const char *check_notify(const char *v, void *out)
 		return NULL;
 	}
 	rp->notify[0] = '\0';
-	while (v && *v) {
-		size_t n = strcspn(v, ","), i;
+	for (;;) {
+		size_t n = v ? strcspn(v, ",") : 0, i;
 		for (i = 0; i < 3; i++)
 			if (n == strlen(words[i]) && strncasecmp(v, words[i], n) == 0)
 				break;
 		if (i == 3 || (seen & (1u << i)))
-			break;
+			return "NOTIFY=NEVER or a list of SUCCESS, FAILURE, DELAY";
 		seen |= 1u << i;
 		if (rp->notify[0])
 			strcat(rp->notify, ",");
 		strcat(rp->notify, words[i]);
 		v += n;
-		if (*v == ',' && *++v == '\0')
-			break;
+		if (*v == '\0')
+			return NULL;
+		v++; /* the comma: another element must follow */
 	}
-	if (!v || *v || !seen)
-		return "NOTIFY=NEVER or a list of SUCCESS, FAILURE, DELAY";
-	return NULL;
 }
 
 /*

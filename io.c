@@ -8,9 +8,11 @@
 #include "io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,15 +33,46 @@ void io_init(struct io *io, int in_fd, int out_fd, unsigned idle_s, unsigned ses
 	io->deadline_ms = now_ms() + (int64_t)session_s * 1000;
 	io->out_failed = false;
 	io->in_pos = io->in_len = io->out_len = 0;
+	/* A socket is ours alone: make it non-blocking, so that a write
+	 * poll() found room for cannot then block on a full buffer. */
+	struct stat sb;
+	if (fstat(out_fd, &sb) == 0 && S_ISSOCK(sb.st_mode))
+		fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* wait_ms - how long the next wait may last: the idle timeout, cut
+ * short by the session deadline; 0 or less when time is up. */
+static int wait_ms(const struct io *io)
+{
+	int64_t left = io->deadline_ms - now_ms();
+
+	return left < io->idle_ms ? (int)left : io->idle_ms;
 }
 
 bool io_flush(struct io *io)
 {
 	size_t done = 0;
 
+	/* A client that does not read its replies must not hold the
+	 * process either: writes wait under the same deadlines as reads. */
 	while (!io->out_failed && done < io->out_len) {
+		struct pollfd p = {.fd = io->out_fd, .events = POLLOUT};
+		int wait = wait_ms(io), r;
+
+		/* Past the deadline, the last reply (421) still gets a moment. */
+		if (wait < IO_WRITE_GRACE_MS)
+			wait = IO_WRITE_GRACE_MS;
+		if ((r = poll(&p, 1, wait)) == 0) {
+			io->out_failed = true;
+			break;
+		}
+		if (r < 0) {
+			if (errno != EINTR)
+				io->out_failed = true;
+			continue;
+		}
 		ssize_t n = write(io->out_fd, io->out + done, io->out_len - done);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			io->out_failed = true;
@@ -59,8 +92,7 @@ enum io_status io_fill(struct io *io)
 		return IO_ERROR;
 	io->in_pos = io->in_len = 0;
 	for (;;) {
-		int64_t left = io->deadline_ms - now_ms();
-		int wait = left < io->idle_ms ? (int)left : io->idle_ms;
+		int wait = wait_ms(io);
 		struct pollfd p = {.fd = io->in_fd, .events = POLLIN};
 
 		if (wait <= 0)

@@ -15,8 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IO_INBUF  16384
-#define IO_OUTBUF 4096
+#define IO_INBUF	  16384
+#define IO_OUTBUF	  4096
+#define IO_WRITE_GRACE_MS 1000 /* to write once the deadline has passed */
 
 enum io_status {
 	IO_OK,

@@ -42,7 +42,8 @@
 /* 25 MiB, a common mailbox provider limit (RFC 1870 SIZE). */
 #define SMTP_MAX_SIZE_DEFAULT 26214400ULL
 
-/* SQLite cannot hold a blob larger than about 1e9 bytes. */
-#define SMTP_MAX_SIZE_CEILING 1000000000ULL
+/* SQLite holds blobs of up to 1e9 bytes; leave room for the trace
+ * headers. */
+#define SMTP_MAX_SIZE_CEILING 999000000ULL
 
 #endif

@@ -149,7 +149,6 @@ bool xtext_valid(const char *s)
  *                    General-address-literal ) "]"
  * IPv6-address-literal = "IPv6:" IPv6-addr
  * General-address-literal = Standardized-tag ":" 1*dcontent
- * dcontent = %d33-90 / %d94-126
  */
 size_t parse_address_literal(const char *s)
 {
@@ -167,16 +166,11 @@ size_t parse_address_literal(const char *s)
 	text[len] = '\0';
 	if (inet_pton(AF_INET, text, bin) == 1)
 		return len + 2;
+	/* General-address-literal needs a tag registered with IANA, and
+	 * IPv6 is the only one. */
 	if (strncasecmp(text, "IPv6:", 5) == 0)
 		return inet_pton(AF_INET6, text + 5, bin) == 1 ? len + 2 : 0;
-	/* A general literal: a tag (Ldh-str) then ":" and dcontent. */
-	size_t tag = sub_domain(text, false);
-	if (tag == 0 || text[tag] != ':' || text[tag + 1] == '\0')
-		return 0;
-	for (const char *c = text + tag + 1; *c; c++)
-		if (*c < 33 || *c > 126 || (*c >= 91 && *c <= 93))
-			return 0;
-	return len + 2;
+	return 0;
 }
 
 /*

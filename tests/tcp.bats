@@ -79,8 +79,10 @@ code, text = s.connect("127.0.0.1", int(sys.argv[1]))
 assert (code, text) == (220, b"mx.test ESMTP ready"), (code, text)
 code, text = s.ehlo("client.example")
 assert code == 250, code
-assert text == b"mx.test\nPIPELINING\nSIZE 1000000\n8BITMIME\nENHANCEDSTATUSCODES", text
-want = {"pipelining": "", "size": "1000000", "8bitmime": "", "enhancedstatuscodes": ""}
+assert text == (b"mx.test\nPIPELINING\nSIZE 1000000\n8BITMIME\nENHANCEDSTATUSCODES\n"
+                b"CHUNKING\nSMTPUTF8\nDSN"), text
+want = {"pipelining": "", "size": "1000000", "8bitmime": "", "enhancedstatuscodes": "",
+        "chunking": "", "smtputf8": "", "dsn": ""}
 assert s.esmtp_features == want, s.esmtp_features
 # smtplib declares the size in MAIL (SIZE=n); over the limit is refused there.
 try:
