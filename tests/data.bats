@@ -329,6 +329,8 @@ rfc5322_date() {
 
 @test "a message that cannot be spooled gets 451 4.3.0 and the session goes on" {
 	# Text past 64 KiB goes to a file in $TMPDIR; make that impossible.
+	# valgrind needs a working TMPDIR for itself.
+	[[ -z ${VALGRIND:-} ]] || skip "valgrind cannot start without TMPDIR"
 	local big
 	big=$(head -c 100000 /dev/zero | tr '\0' 'b')
 	export TMPDIR="$BATS_TEST_TMPDIR/no-such-dir"
