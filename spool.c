@@ -66,35 +66,52 @@ static bool write_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
+/* spill - move the buffered bytes to the file, opening it first if need
+ * be; false (with sp->failed set) on error. */
+static bool spill(struct spool *sp)
+{
+	if (sp->fd < 0 && (sp->fd = open_tmp(sp->dir)) < 0)
+		goto fail;
+	if (!write_all(sp->fd, sp->mem, sp->mem_len))
+		goto fail;
+	sp->mem_len = 0;
+	return true;
+fail:
+	sp->failed = true;
+	sp->err = errno;
+	return false;
+}
+
 void spool_write(struct spool *sp, const char *buf, size_t len)
 {
 	if (sp->failed || len == 0)
 		return;
-	if (sp->fd < 0 && sp->mem_len + len <= sizeof sp->mem) {
-		memcpy(sp->mem + sp->mem_len, buf, len);
-		sp->mem_len += len;
-		sp->size += len;
-		return;
+	/* The buffer holds a small body whole; past that it batches the
+	 * writes to the file (the DATA reader hands over a line at a time). */
+	if (sp->mem_len + len > sizeof sp->mem) {
+		if (!spill(sp))
+			return;
+		if (len >= sizeof sp->mem) {
+			if (!write_all(sp->fd, buf, len)) {
+				sp->failed = true;
+				sp->err = errno;
+				return;
+			}
+			sp->size += len;
+			return;
+		}
 	}
-	if (sp->fd < 0) {
-		sp->fd = open_tmp(sp->dir);
-		if (sp->fd < 0 || !write_all(sp->fd, sp->mem, sp->mem_len))
-			goto fail;
-		sp->mem_len = 0;
-	}
-	if (!write_all(sp->fd, buf, len))
-		goto fail;
+	memcpy(sp->mem + sp->mem_len, buf, len);
+	sp->mem_len += len;
 	sp->size += len;
-	return;
-fail:
-	sp->failed = true;
-	sp->err = errno;
 }
 
 bool spool_rewind(struct spool *sp)
 {
 	sp->rpos = 0;
-	return sp->fd < 0 || lseek(sp->fd, 0, SEEK_SET) == 0;
+	if (sp->fd < 0)
+		return true;
+	return spill(sp) && lseek(sp->fd, 0, SEEK_SET) == 0;
 }
 
 ssize_t spool_read(struct spool *sp, char *buf, size_t cap)

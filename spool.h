@@ -2,8 +2,9 @@
  * spool.h - where a message body waits between DATA and the store.
  *
  * Small bodies stay in a fixed buffer; a body that outgrows it moves to
- * an unlinked temporary file, so memory does not grow with message size
- * and nothing is left on disk if the process dies.
+ * an unlinked temporary file, with the buffer batching the writes, so
+ * memory does not grow with message size and nothing is left on disk if
+ * the process dies.
  */
 #ifndef SMTPD_SPOOL_H
 #define SMTPD_SPOOL_H
@@ -35,7 +36,7 @@ void spool_reset(struct spool *sp);
 /* spool_write - append; on failure sets sp->failed and drops later writes. */
 void spool_write(struct spool *sp, const char *buf, size_t len);
 
-/* spool_rewind - start reading from the beginning. */
+/* spool_rewind - start reading from the beginning (writing is over). */
 bool spool_rewind(struct spool *sp);
 
 /* spool_read - next bytes into buf; 0 at the end, -1 on error. */
