@@ -103,7 +103,7 @@ test: check
 # prints a table (bench/README.md has the last one).
 bench:
 	@scripts/deps bench
-	@$(MAKE) --no-print-directory smtpd
+	@$(MAKE) --no-print-directory -s smtpd
 	@bench/run
 
 install: smtpd
