@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "checkpointer.h"
@@ -37,10 +36,11 @@
 #define SMTPD_VERSION "unknown"
 #endif
 
-#define DEFAULT_DB  "/var/lib/smtpd/mail.db"
-#define EXIT_USAGE  2
-#define LINGER_MAX  65536 /* bytes read from a client after our last reply */
-#define DOMAINS_MAX 1000  /* --domain options; a longer list wants a table */
+#define DEFAULT_DB	 "/var/lib/smtpd/mail.db"
+#define LISTEN_FDS_START 3 /* the first fd systemd passes */
+#define EXIT_USAGE	 2
+#define LINGER_MAX	 65536 /* bytes read from a client after our last reply */
+#define DOMAINS_MAX	 1000  /* --domain options; a longer list wants a table */
 
 static const char usage_text[] =
 	"usage: smtpd [options]  (one SMTP connection on stdin/stdout)\n"
@@ -219,19 +219,37 @@ static void std_fds_open(void)
 		close(fd);
 }
 
-/* connection_fd - the client's socket: fd 3 when systemd passes one
- * (LISTEN_FDS=1), else stdin.  Exits 2 on a listening socket. */
+/*
+ * connection_fd - the client's socket: fd 3 when systemd passes one
+ * (LISTEN_FDS=1 and LISTEN_PID ours: the socket-passing protocol of
+ * sd_listen_fds(3), read here so that libsystemd need not be loaded),
+ * else stdin.  Exits 2 on more than one fd or a listening socket.
+ */
 static int connection_fd(void)
 {
-	int n = sd_listen_fds(1);
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int fd = LISTEN_FDS_START, listening = 0;
+	socklen_t len = sizeof listening;
+	char *end;
 
-	if (n <= 0)
+	if (!pid || !fds || strtol(pid, &end, 10) != getpid() || *end)
+		return STDIN_FILENO;
+	long n = strtol(fds, &end, 10);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (*end || n < 0)
+		usage_error("LISTEN_FDS='%s' is not a number", fds);
+	if (n == 0)
 		return STDIN_FILENO;
 	if (n > 1)
-		usage_error("systemd passed %d sockets; smtpd takes one connection", n);
-	if (sd_is_socket(SD_LISTEN_FDS_START, AF_UNSPEC, SOCK_STREAM, 1) > 0)
+		usage_error("systemd passed %ld sockets; smtpd takes one connection", n);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0)
+		usage_error("fd 3 from systemd is not a socket");
+	if (listening)
 		usage_error("fd 3 is a listening socket: set Accept=yes in the socket unit");
-	return SD_LISTEN_FDS_START;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
 }
 
 /*
