@@ -39,26 +39,6 @@ session() {
 	smtp_file "$IN" "$@"
 }
 
-# reply N - the last line of reply N (0 is the greeting), CR removed.
-reply() {
-	local l n=0
-	for l in "${lines[@]}"; do
-		[[ -z $l || $l =~ ^[0-9]{3}- ]] && continue
-		if ((n++ == $1)); then
-			printf '%s' "$l"
-			return 0
-		fi
-	done
-	echo "there is no reply $1" >&2
-	return 1
-}
-
-# assert_nothing_stored - no message and no recipient in the database.
-assert_nothing_stored() {
-	assert_equal "$(q 'SELECT count(*) FROM messages')" 0
-	assert_equal "$(q 'SELECT count(*) FROM recipients')" 0
-}
-
 BARE='550 5.5.2 Message refused: lines must end with CR LF (bare CR or LF found)'
 IN_BDAT='503 5.5.1 Send the rest of the message with BDAT, or RSET'
 

@@ -16,12 +16,6 @@ teardown() { common_teardown; }
 ENV='EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n'
 ENV_CODES=(220 250 "250 2.1.0" "250 2.1.5" 354)
 
-# assert_nothing_stored - no message and no recipient in the database.
-assert_nothing_stored() {
-	assert_equal "$(q 'SELECT count(*) FROM messages')" 0
-	assert_equal "$(q 'SELECT count(*) FROM recipients')" 0
-}
-
 # smtp_slow SCRIPT [OPTION...] - like smtp, but the client's bytes come
 # from the shell commands in SCRIPT (printf and sleep) through a pipe, so
 # the client can be slow.
@@ -34,20 +28,6 @@ smtp_slow() {
 			>"$BATS_TEST_TMPDIR/replies" 2>>"$LOG" || status=$?
 	output=$(tr -d '\r' <"$BATS_TEST_TMPDIR/replies")
 	mapfile -t lines <<<"$output"
-}
-
-# reply N - the last line of reply N (0 is the greeting), CR removed.
-reply() {
-	local l n=0
-	for l in "${lines[@]}"; do
-		[[ -z $l || $l =~ ^[0-9]{3}- ]] && continue
-		if ((n++ == $1)); then
-			printf '%s' "$l"
-			return 0
-		fi
-	done
-	echo "there is no reply $1" >&2
-	return 1
 }
 
 # last_line - the last reply line.

@@ -11,33 +11,6 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# reply N - the last line of reply N (0 is the greeting), CR removed.
-reply() {
-	local l n=0
-	for l in "${lines[@]}"; do
-		[[ -z $l || $l =~ ^[0-9]{3}- ]] && continue
-		if ((n++ == $1)); then
-			printf '%s' "$l"
-			return 0
-		fi
-	done
-	echo "there is no reply $1" >&2
-	return 1
-}
-
-# assert_nothing_stored - no message and no recipient in the database.
-assert_nothing_stored() {
-	assert_equal "$(q 'SELECT count(*) FROM messages')" 0
-	assert_equal "$(q 'SELECT count(*) FROM recipients')" 0
-}
-
-# pad N [CHAR] - N copies of CHAR (default x), no newline.
-pad() {
-	local s
-	printf -v s '%*s' "$1" ''
-	printf '%s' "${s// /${2:-x}}"
-}
-
 # one_message MAIL-PARAMS RCPT-PARAMS - a session with one message whose
 # MAIL and RCPT carry these parameters; asserts it was stored as id 1.
 one_message() {

@@ -11,12 +11,6 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# assert_nothing_stored - no message and no recipient in the database.
-assert_nothing_stored() {
-	assert_equal "$(q 'SELECT count(*) FROM messages')" 0
-	assert_equal "$(q 'SELECT count(*) FROM recipients')" 0
-}
-
 # smtp_raw INPUT [OPTION...] - like smtp, but INPUT is taken literally
 # (no printf escapes), for addresses with backslashes in them.
 smtp_raw() {
@@ -24,13 +18,6 @@ smtp_raw() {
 	shift
 	printf '%s' "$input" >"$BATS_TEST_TMPDIR/input.raw"
 	smtp_file "$BATS_TEST_TMPDIR/input.raw" "$@"
-}
-
-# pad N [CHAR] - N copies of CHAR (default x), no newline.
-pad() {
-	local s
-	printf -v s '%*s' "$1" ''
-	printf '%s' "${s// /${2:-x}}"
 }
 
 # --- the sender -----------------------------------------------------------

@@ -76,11 +76,6 @@ qt() {
 	sqlite3 -batch -cmd '.timeout 10000' "$DB" "$@"
 }
 
-# assert_nothing_stored - no message and no recipient in the database.
-assert_nothing_stored() {
-	assert_equal "$(q "SELECT (SELECT count(*) FROM messages) || ' ' || (SELECT count(*) FROM recipients)")" "0 0"
-}
-
 # assert_integrity - PRAGMA integrity_check is "ok", and every message has
 # a recipient and every recipient a message.
 assert_integrity() {

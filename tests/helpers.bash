@@ -74,6 +74,33 @@ assert_codes() {
 	fi
 }
 
+# reply N - the last line of reply N (0 is the greeting), CR removed.
+reply() {
+	local l n=0
+	for l in "${lines[@]}"; do
+		[[ -z $l || $l =~ ^[0-9]{3}- ]] && continue
+		if ((n++ == $1)); then
+			printf '%s' "$l"
+			return 0
+		fi
+	done
+	echo "there is no reply $1" >&2
+	return 1
+}
+
+# assert_nothing_stored - no message and no recipient in the database.
+assert_nothing_stored() {
+	assert_equal "$(q 'SELECT count(*) FROM messages')" 0
+	assert_equal "$(q 'SELECT count(*) FROM recipients')" 0
+}
+
+# pad N [CHAR] - N copies of CHAR (default x), no newline.
+pad() {
+	local s
+	printf -v s '%*s' "$1" ''
+	printf '%s' "${s// /${2:-x}}"
+}
+
 # assert_equal GOT WANT
 assert_equal() {
 	if [[ $1 != "$2" ]]; then
@@ -115,10 +142,16 @@ trace_of() {
 # assert_body ID DATA - message ID's body is its trace headers followed by
 # exactly DATA (printf %b escapes), byte for byte.
 assert_body() {
+	printf '%b' "$2" >"$BATS_TEST_TMPDIR/data.$1"
+	assert_body_file "$1" "$BATS_TEST_TMPDIR/data.$1"
+}
+
+# assert_body_file ID FILE - the same, with the data taken from FILE.
+assert_body_file() {
 	local id=$1 want="$BATS_TEST_TMPDIR/want.$1" got="$BATS_TEST_TMPDIR/got.$1"
 	{
 		trace_of "$id"
-		printf '%b' "$2"
+		cat "$2"
 	} >"$want"
 	body_to "$id" "$got"
 	if ! cmp -s "$want" "$got"; then

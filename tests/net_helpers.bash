@@ -106,23 +106,6 @@ rcpts_of() {
 	   WHERE message_id = $1 ORDER BY position)"
 }
 
-# assert_body_file ID FILE - like assert_body, with the expected data
-# (after the trace headers) taken byte for byte from FILE.
-assert_body_file() {
-	local id=$1 want="$BATS_TEST_TMPDIR/want.$1" got="$BATS_TEST_TMPDIR/got.$1"
-	{
-		trace_of "$id"
-		cat "$2"
-	} >"$want"
-	body_to "$id" "$got"
-	if ! cmp -s "$want" "$got"; then
-		echo "body of message $id differs:"
-		diff <(od -c "$want") <(od -c "$got") | head -40
-		return 1
-	fi
-	assert_equal "$(q "SELECT size FROM messages WHERE id = $id")" "$(stat -c %s "$want")"
-}
-
 # at_once N DIR COMMAND... - start N copies of COMMAND at the same
 # instant: each is forked, waits at a shared barrier, and all are
 # released together.  In COMMAND and in $AT_ONCE_STDIN, {i} becomes the

@@ -36,20 +36,6 @@ assert_usage_error() {
 	fi
 }
 
-# reply N - the last line of reply N (0 is the greeting), CR removed.
-reply() {
-	local l n=0
-	for l in "${lines[@]}"; do
-		[[ -z $l || $l =~ ^[0-9]{3}- ]] && continue
-		if ((n++ == $1)); then
-			printf '%s' "$l"
-			return 0
-		fi
-	done
-	echo "there is no reply $1" >&2
-	return 1
-}
-
 # message_text ID - the stored body as text (trailing newlines dropped).
 message_text() {
 	q "SELECT CAST(body AS TEXT) FROM messages WHERE id = $1"

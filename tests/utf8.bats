@@ -28,26 +28,6 @@ u() {
 	printf '%b' "$1"
 }
 
-# reply N - the last line of reply N (0 is the greeting), CR removed.
-reply() {
-	local l n=0
-	for l in "${lines[@]}"; do
-		[[ -z $l || $l =~ ^[0-9]{3}- ]] && continue
-		if ((n++ == $1)); then
-			printf '%s' "$l"
-			return 0
-		fi
-	done
-	echo "there is no reply $1" >&2
-	return 1
-}
-
-# assert_nothing_stored - no message and no recipient in the database.
-assert_nothing_stored() {
-	assert_equal "$(q 'SELECT count(*) FROM messages')" 0
-	assert_equal "$(q 'SELECT count(*) FROM recipients')" 0
-}
-
 @test "MAIL with SMTPUTF8: UTF-8 local parts and domains stored as sent, protocol UTF8SMTP, Received with UTF8SMTP" {
 	local text='Subject: gr\xc3\xbc\xc3\x9fe\r\nFrom: J\xc3\xb6ran <'"$JORAN"'>\r\n\r\n\xe4\xbd\xa0\xe5\xa5\xbd\r\n'
 	smtp 'EHLO client.example\r\nMAIL FROM:<'"$JORAN"'> SMTPUTF8\r\nRCPT TO:<'"$YONGHU"'>\r\nRCPT TO:<'"$QUOTED"'>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n'"$text"'.\r\n'`
