@@ -107,6 +107,7 @@ static void tx_reset(struct session *s)
 		free((char *)s->tx.rcpt[i].addr);
 	s->tx.nrcpt = 0;
 	s->tx.from.addr[0] = '\0';
+	memset(&s->tx.mail, 0, sizeof s->tx.mail);
 	memset(&s->tx.body, 0, sizeof s->tx.body);
 	s->tx.chunk_cr = false;
 	spool_reset(&s->spool);
