@@ -336,6 +336,7 @@ int main(int argc, char **argv)
 	struct store *st;
 	struct io io;
 	int fd, status;
+	bool network;
 
 	std_fds_open();
 	parse_options(argc, argv, &o);
@@ -351,7 +352,8 @@ int main(int argc, char **argv)
 	fd = connection_fd();
 	signal(SIGPIPE, SIG_IGN);
 	log_open(o.log);
-	o.cfg.refuse_early_talkers = peer_address(fd, addr, sizeof addr);
+	network = peer_address(fd, addr, sizeof addr);
+	o.cfg.refuse_early_talkers = network;
 	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.timeout, o.session_timeout);
 
 	st = store_open(o.db, err, sizeof err);
@@ -364,7 +366,7 @@ int main(int argc, char **argv)
 	}
 	status = session_run(&o.cfg, &io, st, addr);
 	store_close(st);
-	if (o.cfg.refuse_early_talkers)
+	if (network)
 		linger(&io);
 	return status;
 }
