@@ -9,6 +9,9 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -62,7 +65,59 @@ static const char *const stmt_sql[S_COUNT] = {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT];
+	int queue_fd; /* the database file again, for the writers' queue */
 };
+
+/*
+ * The writers' queue.  Only one process writes at a time; SQLite makes
+ * the others retry after sleeps of 1, 2, 5 ... 100 ms, while a commit
+ * here takes well under one, so with many sessions the lock was mostly
+ * free while they slept (and polling faster costs the CPU the writer
+ * needs).  So writers first queue in the kernel, on a lock of an open
+ * file description over one byte of the database file far beyond the
+ * bytes SQLite locks; the kernel wakes the next one the moment the last
+ * lets go.  The wait is bounded like SQLite's; after it, or without the
+ * queue, SQLite's own locking still decides.  Other programs writing to
+ * the database do not queue and are not needed to.
+ */
+#define QUEUE_BYTE 0x7fffffff00000000LL
+
+/* on_alarm - only interrupts the wait below. */
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* queue_enter - wait for this process's turn to write, at most the busy
+ * timeout; false if it did not come (or there is no queue). */
+static bool queue_enter(struct store *st)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = QUEUE_BYTE, .l_len = 1};
+	struct sigaction sa = {.sa_handler = on_alarm}, old;
+	struct itimerval wait = {.it_value = {STORE_BUSY_TIMEOUT_MS / 1000, 0}}, off = {0};
+	int rc;
+
+	if (st->queue_fd < 0)
+		return false;
+	if (fcntl(st->queue_fd, F_OFD_SETLK, &fl) == 0)
+		return true;
+	sigaction(SIGALRM, &sa, &old); /* no SA_RESTART: the alarm ends the wait */
+	setitimer(ITIMER_REAL, &wait, NULL);
+	rc = fcntl(st->queue_fd, F_OFD_SETLKW, &fl);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	return rc == 0;
+}
+
+/* queue_leave - let the next writer go. */
+static void queue_leave(struct store *st)
+{
+	struct flock fl = {
+		.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = QUEUE_BYTE, .l_len = 1};
+
+	fcntl(st->queue_fd, F_OFD_SETLK, &fl);
+}
 
 /* fail - put "what: sqlite's message" in err. */
 static void fail(sqlite3 *db, char *err, size_t errlen, const char *what)
@@ -204,6 +259,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	struct store *st = calloc(1, sizeof *st);
 	int v;
 
+	if (st)
+		st->queue_fd = -1;
 	if (!st) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -250,6 +307,9 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	}
 	if (v != SCHEMA_VERSION && migrate(st->db, err, errlen) != SQLITE_OK)
 		goto fail;
+	/* Closed only after SQLite's connection: closing any descriptor of
+	 * the file would drop the process's POSIX locks on it. */
+	st->queue_fd = open(path, O_RDWR | O_CLOEXEC);
 	for (int i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &st->stmt[i], NULL) != SQLITE_OK) {
@@ -270,6 +330,8 @@ void store_close(struct store *st)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	if (st->queue_fd >= 0)
+		close(st->queue_fd);
 	free(st);
 }
 
@@ -346,10 +408,12 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, tr
 	const char *what = "cannot begin";
 	size_t hdrlen;
 	int rc;
+	bool queued;
 	struct tm tm;
 
 	gmtime_r(&env->received, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	queued = queue_enter(st);
 	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
@@ -391,13 +455,15 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, tr
 	what = "cannot commit";
 	rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 out:
-	if (rc == SQLITE_OK)
-		return STORE_OK;
-	snprintf(err, errlen, "%s: %s", what,
-		 rc == SQLITE_TOOBIG ? "message too big" : sqlite3_errmsg(st->db));
-	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return classify(rc);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", what,
+			 rc == SQLITE_TOOBIG ? "message too big" : sqlite3_errmsg(st->db));
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (queued)
+		queue_leave(st);
+	return rc == SQLITE_OK ? STORE_OK : classify(rc);
 }
 
 enum store_status store_checkpoint(struct store *st, int truncate, char *err, size_t errlen)

@@ -127,6 +127,35 @@ PY
 	assert_integrity
 }
 
+@test "a writer stuck in the writers' queue holds the others up for the busy timeout at most" {
+	# store.c queues writers on a lock over one byte of the database file
+	# (QUEUE_BYTE).  Hold that byte, as a stuck smtpd would, for longer
+	# than the busy timeout: the session waits 10 s, then goes on without
+	# its turn, and SQLite's own lock (free here) lets it commit.
+	"$SMTPD" --init-db --db "$DB"
+	python3 - "$DB" "$BATS_TEST_TMPDIR/queued" <<'PY' &
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0x7fffffff00000000)
+open(sys.argv[2], "w").close()
+time.sleep(30)
+PY
+	track_pid $!
+	local i
+	for i in $(seq 100); do
+		[[ -e $BATS_TEST_TMPDIR/queued ]] && break
+		sleep 0.05
+	done
+	local start=$SECONDS
+	smtp "${ENV}Subject: late\r\n\r\nlate\r\n.\r\nQUIT\r\n"
+	echo "# stored after $((SECONDS - start)) s behind a stuck queue" >&3
+	# Long before the holder lets go (30 s): the wait was cut short.
+	((SECONDS - start < 25))
+	assert_codes "${ENV_CODES[@]}" "250 2.0.0" "221 2.0.0"
+	assert_body 1 'Subject: late\r\n\r\nlate\r\n'
+	assert_integrity
+}
+
 # --- a full disk ----------------------------------------------------------
 
 # small_fs SIZE - mount a tmpfs of SIZE at $SMALL and move the database
