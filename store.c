@@ -259,12 +259,11 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	struct store *st = calloc(1, sizeof *st);
 	int v;
 
-	if (st)
-		st->queue_fd = -1;
 	if (!st) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	st->queue_fd = -1;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 			    vfs_name()) != SQLITE_OK) {
 		fail(st->db, err, errlen, path);
