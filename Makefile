@@ -33,6 +33,14 @@ else
 LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3)
 endif
 
+# mailtls, the TLS helper: the only program that links GnuTLS (shared,
+# so that Debian's security updates apply) or reads the key.
+TLS_PKGS     = gnutls
+TLS_CFLAGS   = $(shell pkg-config --cflags $(TLS_PKGS) 2>/dev/null)
+TLS_LIBS     = $(shell pkg-config --libs $(TLS_PKGS) 2>/dev/null || echo -lgnutls)
+MAILTLS_SRCS = mailtls.c tlsserver.c tlsinfo.c log.c
+MAILTLS_OBJS = $(MAILTLS_SRCS:.c=.o)
+
 # Everything but main(): what the fuzzer drives.
 CORE = session.c esmtp.c store.c io.c body.c spool.c parse.c reply.c log.c
 SRCS = smtpd.c checkpointer.c $(CORE)
@@ -46,10 +54,16 @@ FUZZ_FLAGS ?=
 
 .PHONY: all deps run check test warnings fuzz bench install uninstall clean
 
-all: smtpd
+all: smtpd mailtls
 
 smtpd: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+mailtls: $(MAILTLS_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(MAILTLS_OBJS) $(TLS_LIBS)
+
+tlsserver.o: tlsserver.c
+	$(CC) $(ALL_CFLAGS) $(TLS_CFLAGS) -c -o $@ $<
 
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -60,6 +74,13 @@ build-asan/%.o: %.c schema.h
 
 smtpd-asan: $(addprefix build-asan/,$(OBJS))
 	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS)
+
+build-asan/tlsserver.o: tlsserver.c
+	@mkdir -p build-asan
+	clang $(ALL_CFLAGS) $(TLS_CFLAGS) -O1 $(SAN) -c -o $@ $<
+
+mailtls-asan: $(addprefix build-asan/,$(MAILTLS_OBJS))
+	clang $(LDFLAGS) $(SAN) -o $@ $^ $(TLS_LIBS)
 
 build-fuzz/%.o: %.c schema.h
 	@mkdir -p build-fuzz
@@ -92,6 +113,8 @@ warnings: schema.h
 	for cc in gcc clang; do \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
 			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SRCS) || exit 1; \
+		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
+			$(TLS_CFLAGS) $(MAILTLS_SRCS) || exit 1; \
 	done
 
 deps:
@@ -104,7 +127,7 @@ run:
 
 check:
 	@scripts/deps check
-	@$(MAKE) --no-print-directory smtpd
+	@$(MAKE) --no-print-directory smtpd mailtls
 	@scripts/check
 
 test: check
@@ -116,10 +139,12 @@ bench:
 	@$(MAKE) --no-print-directory -s smtpd
 	@bench/run
 
-install: smtpd
+install: smtpd mailtls
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 755 smtpd $(DESTDIR)$(SBINDIR)/smtpd
+	install -m 755 mailtls $(DESTDIR)$(SBINDIR)/mailtls
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
+	install -m 644 mailtls.8 $(DESTDIR)$(MANDIR)/man8/mailtls.8
 	install -m 644 smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd.socket
 	for u in smtpd@.service smtpd-checkpointer.service; do \
 		sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
@@ -137,11 +162,12 @@ install: smtpd
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(MANDIR)/man8/smtpd.8 \
+		$(DESTDIR)$(SBINDIR)/mailtls $(DESTDIR)$(MANDIR)/man8/mailtls.8 \
 		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service \
 		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service
 
 clean:
-	rm -f smtpd smtpd-asan fuzz-session *.o *.d schema.h
+	rm -f smtpd mailtls smtpd-asan mailtls-asan fuzz-session *.o *.d schema.h
 	rm -rf build-asan build-fuzz tests/fuzz/seeds.d
 
--include $(SRCS:.c=.d) $(wildcard build-*/*.d)
+-include $(SRCS:.c=.d) $(MAILTLS_SRCS:.c=.d) $(wildcard build-*/*.d)

@@ -18,6 +18,10 @@ struct log_field {
 	const char *value;
 };
 
+/* log_name - the program name the lines carry (default "smtpd"); call
+ * before log_open. */
+void log_name(const char *name);
+
 /* log_open - choose the target; AUTO means the journal when running as
  * a systemd service, syslog otherwise. */
 void log_open(enum log_target target);

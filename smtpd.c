@@ -267,7 +267,9 @@ static bool peer_address(int fd, char *buf, size_t cap)
 	const char *env;
 
 	buf[0] = '\0';
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+	/* An AF_UNIX peer is a relay in front of us (mailtls --implicit),
+	 * which passes the client's address in the environment. */
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX) {
 		if (ss.ss_family == AF_INET) {
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, cap);
 		} else if (ss.ss_family == AF_INET6) {
