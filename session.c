@@ -67,7 +67,6 @@ struct transaction {
 	size_t nrcpt, cap;
 	struct body_result body; /* the message text so far */
 	bool chunk_cr;		 /* the last BDAT chunk ended in CR */
-	time_t received;	 /* when the text ended: Received:, received_at */
 };
 
 struct session {
@@ -328,35 +327,6 @@ static const char *protocol(const struct session *s)
 	return s->esmtp ? "ESMTP" : "SMTP";
 }
 
-/* trace - Return-Path: and Received: (RFC 5321 4.4) for message id. */
-static size_t trace(int64_t id, char *buf, size_t cap, void *arg)
-{
-	const struct session *s = arg;
-	const char *addr = s->client_addr;
-	char date[64], from[SMTP_DOMAIN_MAX + 64], forwho[SMTP_PATH_MAX + 16] = "";
-	struct tm tm;
-
-	gmtime_r(&s->tx.received, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	/* TCP-info is an address literal; IPv6 ones carry a tag. */
-	if (*addr)
-		snprintf(from, sizeof from, "%s ([%s%s])", s->helo,
-			 strchr(addr, ':') ? "IPv6:" : "", addr);
-	else
-		snprintf(from, sizeof from, "%s", s->helo);
-	/* Name the recipient only when there is one: the header is seen by
-	 * all of them. */
-	if (s->tx.nrcpt == 1)
-		snprintf(forwho, sizeof forwho, "\r\n\tfor <%s>", s->tx.rcpt[0].addr);
-	int n = snprintf(buf, cap,
-			 "Return-Path: <%s>\r\n"
-			 "Received: from %s\r\n"
-			 "\tby %s with %s id %" PRId64 "%s;\r\n"
-			 "\t%s\r\n",
-			 s->tx.from.addr, from, s->cfg->hostname, protocol(s), id, forwho, date);
-	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
-}
-
 /* join_rcpts - the recipients, comma-separated, cut to fit buf. */
 static void join_rcpts(const struct transaction *tx, char *buf, size_t cap)
 {
@@ -380,6 +350,7 @@ static void deliver(struct session *s)
 	const struct body_result *b = &s->tx.body;
 	struct envelope env = {
 		.received = time(NULL),
+		.by = s->cfg->hostname,
 		.helo = s->helo,
 		.client_addr = s->client_addr,
 		.protocol = protocol(s),
@@ -395,7 +366,6 @@ static void deliver(struct session *s)
 	enum reply r = RP_STORE_TEMP;
 	int64_t id = 0;
 
-	s->tx.received = env.received;
 	if (b->bare_eol) {
 		r = RP_BARE_EOL;
 		snprintf(err, sizeof err, "bare CR or LF in message text");
@@ -408,7 +378,7 @@ static void deliver(struct session *s)
 								     : RP_STORE_TEMP;
 		snprintf(err, sizeof err, "spool: %s", strerror(s->spool.err));
 	} else {
-		switch (store_deliver(s->store, &env, trace, s, &s->spool, &id, err, sizeof err)) {
+		switch (store_deliver(s->store, &env, &s->spool, &id, err, sizeof err)) {
 		case STORE_OK:
 			r = RP_QUEUED;
 			break;
