@@ -78,6 +78,11 @@ size_t parse_domain(const char *s)
 	return domain(s, false);
 }
 
+size_t parse_domain_utf8(const char *s, bool utf8)
+{
+	return domain(s, utf8);
+}
+
 /*
  * UTF8-2 = %xC2-DF UTF8-tail
  * UTF8-3 = %xE0 %xA0-BF UTF8-tail / %xE1-EC 2( UTF8-tail ) /

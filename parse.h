@@ -33,6 +33,9 @@ const char *parse_path(const char *s, struct path *p, const char **rest, bool nu
 /* parse_domain - length of the Domain at s (RFC 5321 4.1.2), or 0. */
 size_t parse_domain(const char *s);
 
+/* parse_domain_utf8 - the same, with U-labels (RFC 6531 3.3) if utf8. */
+size_t parse_domain_utf8(const char *s, bool utf8);
+
 /* parse_address_literal - length of "[...]" at s (RFC 5321 4.1.3), or 0. */
 size_t parse_address_literal(const char *s);
 

@@ -83,6 +83,59 @@ assert_line() {
 	assert_body 2 'y\r\n'
 }
 
+# received_from ID - the first line of message ID's Received: header.
+received_from() {
+	q "SELECT writefile('$BATS_TEST_TMPDIR/m', body) FROM messages WHERE id = $1" >/dev/null
+	grep -a -m1 '^Received: ' "$BATS_TEST_TMPDIR/m" | tr -d '\r'
+}
+
+# smtp_raw_ehlo NAME - a message after EHLO NAME, NAME taken literally.
+smtp_raw_ehlo() {
+	printf 'EHLO %s\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<d@example.com>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n' \
+		"$1" >"$BATS_TEST_TMPDIR/in"
+	smtp_file "$BATS_TEST_TMPDIR/in"
+	assert_codes 220 250 "250 2.1.0" "250 2.1.5" 354 "250 2.0.0" "221 2.0.0"
+}
+
+# From-domain and TCP-info of RFC 5321 4.4, for the names tested here.
+LDH='[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?'
+LIT='\[(IPv6:[0-9A-Fa-f:.]+|[0-9.]+)\]'
+FROM_DOMAIN="^Received: from ($LDH(\\.$LDH)*|$LIT)( \\($LIT\\))?$"
+
+@test "EHLO names that are neither a Domain nor an address literal: 250, kept as sent, never written into Received:" {
+	# Each one would read as a comment, a forged address literal or a
+	# mailbox in the trace header; the connection's literal stands in.
+	local name i=0 names=('trusted.example([10.9.8.7])' 'a(b' 'a;b' 'a:b:c' 'a/z' 'a"b'
+		'a\b' 'a)b' 'a@b' 'a[b]' 'my_pc' 'example.com.' '-a.example')
+	export REMOTE_ADDR=192.0.2.66
+	for name in "${names[@]}"; do
+		i=$((i + 1))
+		smtp_raw_ehlo "$name"
+		assert_equal "$(q "SELECT helo FROM messages WHERE id = $i")" "$name"
+		assert_equal "$(received_from $i)" "Received: from [192.0.2.66] ([192.0.2.66])"
+		[[ $(received_from $i) =~ $FROM_DOMAIN ]]
+		assert_body $i 'x\r\n'
+	done
+	# Without the connection's address: "unknown", and still no name.
+	unset REMOTE_ADDR
+	smtp_raw_ehlo 'a(b'
+	assert_equal "$(received_from $((i + 1)))" "Received: from unknown"
+	assert_body $((i + 1)) 'x\r\n'
+}
+
+@test "EHLO names that are a Domain or an address literal are written into Received: as sent" {
+	local name i=0 names=(client.example A-1.b2.example x '[192.0.2.1]' '[IPv6:2001:db8::1]')
+	export REMOTE_ADDR=2001:db8::66
+	for name in "${names[@]}"; do
+		i=$((i + 1))
+		smtp_raw_ehlo "$name"
+		assert_equal "$(q "SELECT helo FROM messages WHERE id = $i")" "$name"
+		assert_equal "$(received_from $i)" "Received: from $name ([IPv6:2001:db8::66])"
+		[[ $(received_from $i) =~ $FROM_DOMAIN ]]
+		assert_body $i 'x\r\n'
+	done
+}
+
 @test "HELO and EHLO may be repeated; the last one names the client" {
 	smtp 'HELO one.example\r\nEHLO two.example\r\nHELO three.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n'
 	assert_codes 220 250 250 250 "250 2.1.0" "250 2.1.5" 354 "250 2.0.0" "221 2.0.0"
