@@ -46,8 +46,15 @@ bool utf8_valid(const char *s, size_t len);
 bool xtext_valid(const char *s);
 
 /*
+ * utf8_addr_valid - is s the address of an RFC 6533 "utf-8" ORCPT, with
+ * \x{HEX} escapes; raw UTF-8 only if unitext (the transaction uses
+ * SMTPUTF8)?
+ */
+bool utf8_addr_valid(const char *s, bool unitext);
+
+/*
  * parse_param - split the next " KEYWORD[=VALUE]" (RFC 5321 4.1.2
- * esmtp-param) off *s.  Returns 1 with key/value pointing into buf (value
+ * esmtp-param, with RFC 6531's UTF-8 in the value) off *s.  Returns 1 with key/value pointing into buf (value
  * NULL when absent), 0 at the end, -1 on bad syntax.  buf has room for
  * strlen(*s) + 1 bytes.
  */

@@ -287,7 +287,7 @@ static void cmd_rcpt(struct session *s, char *arg)
 		say(s, RP_BAD_RCPT, "domain missing");
 		return;
 	}
-	if ((r = esmtp_rcpt(p, &rp, &why)) != RP_OK) {
+	if ((r = esmtp_rcpt(p, s->tx.mail.smtputf8, &rp, &why)) != RP_OK) {
 		say(s, r, why);
 		return;
 	}
