@@ -42,7 +42,7 @@ MAILTLS_SRCS = mailtls.c tlsserver.c tlsinfo.c log.c
 MAILTLS_OBJS = $(MAILTLS_SRCS:.c=.o)
 
 # Everything but main(): what the fuzzer drives.
-CORE = session.c esmtp.c store.c io.c body.c spool.c parse.c reply.c log.c
+CORE = session.c esmtp.c store.c trace.c io.c body.c spool.c parse.c reply.c log.c
 SRCS = smtpd.c checkpointer.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 

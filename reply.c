@@ -33,7 +33,7 @@ static const struct {
 	[RP_TOO_MANY_RCPTS] = {"452", "4.5.3", "Too many recipients"},
 	[RP_UNKNOWN] = {"500", "5.5.2", "Command not recognized"},
 	[RP_BAD_CHARS] = {"500", "5.5.2", "Command contains invalid characters"},
-	[RP_LINE_TOO_LONG] = {"500", "5.5.6", "Command line too long"},
+	[RP_LINE_TOO_LONG] = {"500", "5.5.2", "Command line too long"}, /* 5.5.6 is AUTH's (RFC 4954) */
 	[RP_SYNTAX] = {"501", "5.5.4", "Syntax: %s"},
 	[RP_BAD_SENDER] = {"501", "5.1.7", "Bad sender address: %s"},
 	[RP_BAD_RCPT] = {"501", "5.1.3", "Bad recipient address: %s"},

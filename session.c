@@ -67,7 +67,8 @@ struct transaction {
 	size_t nrcpt, cap;
 	struct body_result body; /* the message text so far */
 	bool chunk_cr;		 /* the last BDAT chunk ended in CR */
-	time_t received;	 /* when the text ended: Received:, received_at */
+	enum reply failed;	 /* RP_OK, or the refusal of a BDAT chunk that
+				    the rest get until LAST or RSET */
 };
 
 struct session {
@@ -110,6 +111,7 @@ static void tx_reset(struct session *s)
 	memset(&s->tx.mail, 0, sizeof s->tx.mail);
 	memset(&s->tx.body, 0, sizeof s->tx.body);
 	s->tx.chunk_cr = false;
+	s->tx.failed = RP_OK;
 	spool_reset(&s->spool);
 	if (s->state > S_READY)
 		s->state = S_READY;
@@ -288,7 +290,7 @@ static void cmd_rcpt(struct session *s, char *arg)
 		say(s, RP_BAD_RCPT, "domain missing");
 		return;
 	}
-	if ((r = esmtp_rcpt(p, &rp, &why)) != RP_OK) {
+	if ((r = esmtp_rcpt(p, s->tx.mail.smtputf8, &rp, &why)) != RP_OK) {
 		say(s, r, why);
 		return;
 	}
@@ -328,35 +330,6 @@ static const char *protocol(const struct session *s)
 	return s->esmtp ? "ESMTP" : "SMTP";
 }
 
-/* trace - Return-Path: and Received: (RFC 5321 4.4) for message id. */
-static size_t trace(int64_t id, char *buf, size_t cap, void *arg)
-{
-	const struct session *s = arg;
-	const char *addr = s->client_addr;
-	char date[64], from[SMTP_DOMAIN_MAX + 64], forwho[SMTP_PATH_MAX + 16] = "";
-	struct tm tm;
-
-	gmtime_r(&s->tx.received, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	/* TCP-info is an address literal; IPv6 ones carry a tag. */
-	if (*addr)
-		snprintf(from, sizeof from, "%s ([%s%s])", s->helo,
-			 strchr(addr, ':') ? "IPv6:" : "", addr);
-	else
-		snprintf(from, sizeof from, "%s", s->helo);
-	/* Name the recipient only when there is one: the header is seen by
-	 * all of them. */
-	if (s->tx.nrcpt == 1)
-		snprintf(forwho, sizeof forwho, "\r\n\tfor <%s>", s->tx.rcpt[0].addr);
-	int n = snprintf(buf, cap,
-			 "Return-Path: <%s>\r\n"
-			 "Received: from %s\r\n"
-			 "\tby %s with %s id %" PRId64 "%s;\r\n"
-			 "\t%s\r\n",
-			 s->tx.from.addr, from, s->cfg->hostname, protocol(s), id, forwho, date);
-	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
-}
-
 /* join_rcpts - the recipients, comma-separated, cut to fit buf. */
 static void join_rcpts(const struct transaction *tx, char *buf, size_t cap)
 {
@@ -373,13 +346,33 @@ static void join_rcpts(const struct transaction *tx, char *buf, size_t cap)
 	}
 }
 
-/* deliver - the message text has ended: hand it to the store, send the
- * one reply, and end the transaction. */
-static void deliver(struct session *s)
+/* verdict - what the text read so far allows before any store: RP_OK,
+ * or the refusal with its reason in err. */
+static enum reply verdict(const struct session *s, char *err, size_t cap)
 {
-	const struct body_result *b = &s->tx.body;
+	if (s->tx.body.bare_eol) {
+		snprintf(err, cap, "bare CR or LF in message text");
+		return RP_BARE_EOL;
+	}
+	if (s->tx.body.too_big) {
+		snprintf(err, cap, "message larger than %" PRIu64 " bytes", s->cfg->max_size);
+		return RP_TOO_BIG;
+	}
+	if (s->spool.failed) {
+		snprintf(err, cap, "spool: %s", strerror(s->spool.err));
+		return s->spool.err == ENOSPC || s->spool.err == EDQUOT ? RP_STORE_FULL
+									 : RP_STORE_TEMP;
+	}
+	return RP_OK;
+}
+
+/* store_message - hand the envelope and the text down to the store;
+ * RP_QUEUED with *id set, or the refusal with its reason in err. */
+static enum reply store_message(struct session *s, int64_t *id, char *err, size_t cap)
+{
 	struct envelope env = {
 		.received = time(NULL),
+		.by = s->cfg->hostname,
 		.helo = s->helo,
 		.client_addr = s->client_addr,
 		.protocol = protocol(s),
@@ -391,43 +384,29 @@ static void deliver(struct session *s)
 		.rcpt = s->tx.rcpt,
 		.nrcpt = s->tx.nrcpt,
 	};
-	char err[512] = "", size[24], nrcpt[24], idtext[24] = "", rcpts[1024];
-	enum reply r = RP_STORE_TEMP;
-	int64_t id = 0;
 
-	s->tx.received = env.received;
-	if (b->bare_eol) {
-		r = RP_BARE_EOL;
-		snprintf(err, sizeof err, "bare CR or LF in message text");
-	} else if (b->too_big) {
-		r = RP_TOO_BIG;
-		snprintf(err, sizeof err, "message larger than %" PRIu64 " bytes",
-			 s->cfg->max_size);
-	} else if (s->spool.failed) {
-		r = s->spool.err == ENOSPC || s->spool.err == EDQUOT ? RP_STORE_FULL
-								     : RP_STORE_TEMP;
-		snprintf(err, sizeof err, "spool: %s", strerror(s->spool.err));
-	} else {
-		switch (store_deliver(s->store, &env, trace, s, &s->spool, &id, err, sizeof err)) {
-		case STORE_OK:
-			r = RP_QUEUED;
-			break;
-		case STORE_TEMP:
-			r = RP_STORE_TEMP;
-			break;
-		case STORE_FULL:
-			r = RP_STORE_FULL;
-			break;
-		case STORE_PERM:
-			r = RP_STORE_PERM;
-			break;
-		}
+	switch (store_deliver(s->store, &env, &s->spool, id, err, cap)) {
+	case STORE_OK:
+		return RP_QUEUED;
+	case STORE_FULL:
+		return RP_STORE_FULL;
+	case STORE_PERM:
+		return RP_STORE_PERM;
+	case STORE_TEMP:
+		break;
 	}
-	snprintf(size, sizeof size, "%" PRIu64, b->size);
+	return RP_STORE_TEMP;
+}
+
+/* log_outcome - the one log line for a message, accepted or refused. */
+static void log_outcome(const struct session *s, enum reply r, int64_t id, const char *err)
+{
+	char size[24], nrcpt[24], idtext[24], rcpts[1024];
+
+	snprintf(size, sizeof size, "%" PRIu64, s->tx.body.size);
 	snprintf(nrcpt, sizeof nrcpt, "%zu", s->tx.nrcpt);
+	snprintf(idtext, sizeof idtext, "%" PRId64, id);
 	join_rcpts(&s->tx, rcpts, sizeof rcpts);
-	if (r == RP_QUEUED)
-		snprintf(idtext, sizeof idtext, "%" PRId64, id);
 	struct log_field f[] = {
 		{"CLIENT", s->client_addr},
 		{"HELO", s->helo},
@@ -441,6 +420,19 @@ static void deliver(struct session *s)
 	};
 	log_event(r == RP_QUEUED ? LOG_INFO : LOG_NOTICE, f, sizeof f / sizeof *f,
 		  r == RP_QUEUED ? "message accepted" : "message refused");
+}
+
+/* deliver - the message text has ended (DATA's end, BDAT LAST): store
+ * it unless it is refused, send the one reply, end the transaction. */
+static void deliver(struct session *s)
+{
+	char err[512] = "";
+	int64_t id = 0;
+	enum reply r = verdict(s, err, sizeof err);
+
+	if (r == RP_OK)
+		r = store_message(s, &id, err, sizeof err);
+	log_outcome(s, r, id, err);
 	if (r == RP_QUEUED) {
 		s->accepted++;
 		say(s, RP_QUEUED, (long long)id);
@@ -448,6 +440,18 @@ static void deliver(struct session *s)
 		say(s, r);
 	}
 	tx_reset(s);
+}
+
+/* fail_bdat - a chunk took the message over the limit: refuse it now, and
+ * give every later chunk the same answer until LAST or RSET (cmd_bdat). */
+static void fail_bdat(struct session *s)
+{
+	char err[512] = "";
+	enum reply r = verdict(s, err, sizeof err);
+
+	log_outcome(s, r, 0, err);
+	say(s, r);
+	s->tx.failed = r;
 }
 
 /* read_status - turn an I/O failure while reading text into the end. */
@@ -520,13 +524,27 @@ static void cmd_bdat(struct session *s, char *arg)
 		s->end = END_DESYNC;
 		return;
 	}
+	if (s->tx.failed != RP_OK) {
+		/* RFC 3030 2: the chunks the client pipelined after a failed
+		 * one are read and dropped; each gets the same failure, not
+		 * counted again as an error, and LAST ends the transaction. */
+		read_status(s, io_skip(s->io, size));
+		if (s->end != END_NONE)
+			return;
+		reply(s->io, s->tx.failed);
+		if (last)
+			tx_reset(s);
+		return;
+	}
 	s->state = S_BDAT;
 	read_status(s, chunk_read(s->io, &s->spool, size, s->cfg->max_size, &s->tx.chunk_cr,
 				  &s->tx.body));
 	if (s->end != END_NONE)
 		return;
 	if (s->tx.body.too_big) { /* no use reading the rest first */
-		deliver(s);
+		fail_bdat(s);
+		if (last)
+			tx_reset(s);
 		return;
 	}
 	if (!last) {
@@ -714,6 +732,7 @@ int session_run(const struct config *cfg, struct io *io, struct store *st, const
 	s->client_addr = client_addr;
 	s->state = S_CONNECTED;
 	spool_init(&s->spool, cfg->spool_dir);
+	tx_reset(s); /* an empty transaction */
 	log_event(LOG_INFO, f, 1, "connect");
 	if (cfg->ndomains == 0)
 		log_event(LOG_NOTICE, f, 1,

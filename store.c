@@ -21,14 +21,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "trace.h"
+
 #define SCHEMA_VERSION 2
 
 /* How long a writer waits for another's transaction before giving up. */
 #define STORE_BUSY_TIMEOUT_MS 10000
-
-/* Room for the trace headers: two lines of at most two paths, a domain
- * name, an address literal and fixed words each. */
-#define TRACE_MAX 2048
 
 /* Body bytes moved per incremental blob write. */
 #define COPY_CHUNK 65536
@@ -398,9 +396,8 @@ static int copy_body(struct store *st, int64_t id, const char *hdr, size_t hdrle
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
-enum store_status store_deliver(struct store *st, const struct envelope *env, trace_fn trace,
-				void *arg, struct spool *body, int64_t *id, char *err,
-				size_t errlen)
+enum store_status store_deliver(struct store *st, const struct envelope *env, struct spool *body,
+				int64_t *id, char *err, size_t errlen)
 {
 	char hdr[TRACE_MAX], when[32];
 	sqlite3_stmt *m = st->stmt[S_MESSAGE], *r = st->stmt[S_RECIPIENT];
@@ -419,11 +416,17 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, tr
 	what = "cannot insert the message";
 	if ((rc = next_id(st, id)) != SQLITE_OK)
 		goto out;
-	hdrlen = trace(*id, hdr, sizeof hdr, arg);
+	what = "trace header too long";
+	if ((hdrlen = trace_header(env, *id, hdr, sizeof hdr)) == 0) {
+		rc = SQLITE_TOOBIG;
+		goto out;
+	}
+	what = "message too big";
 	if (body->size + hdrlen > INT32_MAX) {
 		rc = SQLITE_TOOBIG;
 		goto out;
 	}
+	what = "cannot insert the message";
 	sqlite3_bind_int64(m, 1, *id);
 	sqlite3_bind_text(m, 2, when, -1, SQLITE_STATIC);
 	sqlite3_bind_text(m, 3, env->helo, -1, SQLITE_STATIC);
@@ -455,8 +458,12 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, tr
 	rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 out:
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", what,
-			 rc == SQLITE_TOOBIG ? "message too big" : sqlite3_errmsg(st->db));
+		/* SQLITE_TOOBIG comes from the checks above, or from SQLite
+		 * for a body past its limit: what says which. */
+		if (rc == SQLITE_TOOBIG)
+			snprintf(err, errlen, "%s", what);
+		else
+			snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
 		if (!sqlite3_get_autocommit(st->db))
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	}
