@@ -35,7 +35,7 @@ endif
 
 # Everything but main(): what the fuzzer drives.
 CORE = session.c esmtp.c store.c io.c body.c spool.c parse.c reply.c log.c
-SRCS = smtpd.c checkpointer.c $(CORE)
+SRCS = smtpd.c checkpointer.c sandbox.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The sanitizer build that 'make check' runs the suite against, and the
