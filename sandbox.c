@@ -33,7 +33,8 @@
  *     connection.  Anything else kills the process (SIGSYS); a foreign
  *     architecture or the x32 ABI too.  socket() is allowed for AF_UNIX
  *     only (syslog reconnects) and fails with EPERM for any other family;
- *     mmap and mprotect may not make memory executable.
+ *     mmap and mprotect may not make memory executable; ioctl fails with
+ *     ENOTTY (stdio asks whether a stream is a terminal).
  *
  * The TLS helper.  STARTTLS is handed to one program (mailtls) that
  * smtpd starts on the connection: socketpair(AF_UNIX), fork, dup2 or
@@ -148,19 +149,20 @@ struct ll_path_beneath_attr {
 #define LL_SCOPE_SIGNAL	       (1ULL << 1)
 
 /* The rights each ABI knows; a newer kernel knows all of an older one's. */
-#define LL_FS_ABI1 ((LL_FS_MAKE_SYM << 1) - 1)
-#define LL_FS_ABI2 (LL_FS_ABI1 | LL_FS_REFER)
-#define LL_FS_ABI3 (LL_FS_ABI2 | LL_FS_TRUNCATE)
-#define LL_FS_ABI5 (LL_FS_ABI3 | LL_FS_IOCTL_DEV)
+#define LL_FS_ABI1	       ((LL_FS_MAKE_SYM << 1) - 1)
+#define LL_FS_ABI2	       (LL_FS_ABI1 | LL_FS_REFER)
+#define LL_FS_ABI3	       (LL_FS_ABI2 | LL_FS_TRUNCATE)
+#define LL_FS_ABI5	       (LL_FS_ABI3 | LL_FS_IOCTL_DEV)
 
 /* What the database's directory and the spool get: SQLite creates,
  * truncates and removes its -journal, -wal and -shm files, and syncs
  * the directory; the spool makes unlinked files. */
-#define LL_FS_DATA                                                                             \
-	(LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_READ_DIR | LL_FS_MAKE_REG |               \
+#define LL_FS_DATA                                                                                 \
+	(LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_READ_DIR | LL_FS_MAKE_REG |                    \
 	 LL_FS_REMOVE_FILE | LL_FS_TRUNCATE)
 /* The rights a rule on a file (not a directory) may carry. */
-#define LL_FS_FILE (LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
+#define LL_FS_FILE                                                                                 \
+	(LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
 
 /* What the dynamic loader of the helper reads; missing ones are skipped. */
 static const char *const loader_paths[] = {
@@ -176,6 +178,8 @@ static const char *const loader_paths[] = {
 #define SANDBOX_ARCH AUDIT_ARCH_AARCH64
 #endif
 
+#ifdef SANDBOX_ARCH
+
 #define SC_NR	 offsetof(struct seccomp_data, nr)
 #define SC_ARCH	 offsetof(struct seccomp_data, arch)
 #define SC_ARG0	 offsetof(struct seccomp_data, args[0]) /* low 32 bits on LE */
@@ -184,55 +188,56 @@ static const char *const loader_paths[] = {
 #define SC_KILL	 SECCOMP_RET_KILL_PROCESS
 
 /* ALLOW(name): two instructions; the accumulator holds the number. */
-#define ALLOW(name)                                                                            \
+#define ALLOW(name)                                                                                \
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_##name, 0, 1), BPF_STMT(BPF_RET | BPF_K, SC_ALLOW)
 
 /* FAIL(name, e): the call returns -1 with errno e. */
-#define FAIL(name, e)                                                                          \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_##name, 0, 1),                                \
+#define FAIL(name, e)                                                                              \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_##name, 0, 1),                                    \
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (e))
 
 /* UNIX_ONLY(name): allowed when the first argument (the address family)
  * is AF_UNIX, EPERM otherwise.  Five instructions. */
-#define UNIX_ONLY(name)                                                                        \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_##name, 0, 4),                                \
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARG0),                                   \
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 1),                            \
-		BPF_STMT(BPF_RET | BPF_K, SC_ALLOW),                                           \
+#define UNIX_ONLY(name)                                                                            \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_##name, 0, 4),                                    \
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARG0),                                       \
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 1),                                \
+		BPF_STMT(BPF_RET | BPF_K, SC_ALLOW),                                               \
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
 
 /* NO_EXEC_MAP(name): allowed unless the protection (third argument)
  * asks for PROT_EXEC, which kills.  Five instructions. */
-#define NO_EXEC_MAP(name)                                                                      \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_##name, 0, 4),                                \
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARG2),                                   \
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 1, 0),                         \
+#define NO_EXEC_MAP(name)                                                                          \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_##name, 0, 4),                                    \
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARG2),                                       \
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 1, 0),                             \
 		BPF_STMT(BPF_RET | BPF_K, SC_ALLOW), BPF_STMT(BPF_RET | BPF_K, SC_KILL)
 
 /* FORK_ONLY(name): clone with nothing but fork's flags (the exit
  * signal, the thread-id bookkeeping, vfork's wait); a thread or a new
  * namespace kills.  Six instructions. */
-#define FORK_FLAGS (CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID | CLONE_VFORK)
-#define FORK_ONLY(name)                                                                        \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_##name, 0, 5),                                \
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARG0),                                   \
-		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(uint32_t)FORK_FLAGS),                    \
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),                                  \
-		BPF_STMT(BPF_RET | BPF_K, SC_ALLOW), BPF_STMT(BPF_RET | BPF_K, SC_KILL)
+#define FORK_FLAGS                                                                                 \
+	(CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID | CLONE_VFORK)
+#define FORK_ONLY(name)                                                                            \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_##name, 0, 5),                                    \
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARG0),                                       \
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(uint32_t)FORK_FLAGS),                        \
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1), BPF_STMT(BPF_RET | BPF_K, SC_ALLOW), \
+		BPF_STMT(BPF_RET | BPF_K, SC_KILL)
 
 /* The head of both filters: the right architecture (and, on x86-64,
  * not the x32 ABI), then the system call number in the accumulator. */
 #ifdef __x86_64__
-#define HEAD                                                                                   \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARCH),                                           \
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH, 1, 0),                       \
-		BPF_STMT(BPF_RET | BPF_K, SC_KILL), BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_NR), \
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1),                  \
+#define HEAD                                                                                       \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARCH),                                               \
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH, 1, 0),                           \
+		BPF_STMT(BPF_RET | BPF_K, SC_KILL), BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_NR),     \
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1),                      \
 		BPF_STMT(BPF_RET | BPF_K, SC_KILL)
 #else
-#define HEAD                                                                                   \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARCH),                                           \
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH, 1, 0),                       \
+#define HEAD                                                                                       \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARCH),                                               \
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH, 1, 0),                           \
 		BPF_STMT(BPF_RET | BPF_K, SC_KILL), BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_NR)
 #endif
 
@@ -242,32 +247,33 @@ static const char *const loader_paths[] = {
  * checkpointer.  The most frequent calls come first.  Calls that only
  * exist on older architectures are under #ifdef.
  */
-#define SESSION_CALLS                                                                          \
-	ALLOW(pwrite64), ALLOW(fcntl), ALLOW(pread64), ALLOW(read), ALLOW(write),              \
-		ALLOW(poll), ALLOW(ppoll), ALLOW(newfstatat), ALLOW(fstat), ALLOW(close),      \
-		ALLOW(getpid), ALLOW(fdatasync), ALLOW(fsync), ALLOW(openat), ALLOW(lseek),    \
-		ALLOW(readv), ALLOW(writev), ALLOW(ftruncate), ALLOW(fallocate),               \
-		ALLOW(unlinkat), ALLOW(faccessat), ALLOW(faccessat2), ALLOW(geteuid),          \
-		ALLOW(fchown), ALLOW(brk), ALLOW(munmap), ALLOW(mremap), ALLOW(madvise),       \
-		ALLOW(sendto), ALLOW(sendmsg), ALLOW(connect), ALLOW(shutdown),                \
-		ALLOW(clock_gettime), ALLOW(gettimeofday), ALLOW(clock_nanosleep),             \
-		ALLOW(nanosleep), ALLOW(rt_sigaction), ALLOW(rt_sigprocmask),                  \
-		ALLOW(rt_sigreturn), ALLOW(setitimer), ALLOW(getitimer), ALLOW(restart_syscall), \
-		ALLOW(getrandom), ALLOW(exit_group), ALLOW(exit), UNIX_ONLY(socket)
+#define SESSION_CALLS                                                                              \
+	ALLOW(pwrite64), ALLOW(fcntl), ALLOW(pread64), ALLOW(read), ALLOW(write), ALLOW(ppoll),    \
+		ALLOW(newfstatat), ALLOW(fstat), ALLOW(close), ALLOW(getpid), ALLOW(fdatasync),    \
+		ALLOW(fsync), ALLOW(openat), ALLOW(lseek), ALLOW(readv), ALLOW(writev),            \
+		ALLOW(ftruncate), ALLOW(fallocate), ALLOW(unlinkat), ALLOW(faccessat),             \
+		ALLOW(faccessat2), ALLOW(geteuid), ALLOW(fchown), ALLOW(brk), ALLOW(munmap),       \
+		ALLOW(mremap), ALLOW(madvise), ALLOW(sendto), ALLOW(sendmsg), ALLOW(connect),      \
+		ALLOW(shutdown), ALLOW(clock_gettime), ALLOW(gettimeofday),                        \
+		ALLOW(clock_nanosleep), ALLOW(nanosleep), ALLOW(rt_sigaction),                     \
+		ALLOW(rt_sigprocmask), ALLOW(rt_sigreturn), ALLOW(setitimer), ALLOW(getitimer),    \
+		ALLOW(restart_syscall), ALLOW(getrandom), ALLOW(exit_group), ALLOW(exit),          \
+		UNIX_ONLY(socket), FAIL(ioctl, ENOTTY)
 
 #ifdef __NR_open
-#define LEGACY_CALLS                                                                           \
-	ALLOW(stat), ALLOW(lstat), ALLOW(access), ALLOW(unlink), ALLOW(time), ALLOW(open),     \
-		ALLOW(alarm),
-#else
-#define LEGACY_CALLS
+#define LEGACY_CALLS                                                                               \
+	ALLOW(poll), ALLOW(stat), ALLOW(lstat), ALLOW(access), ALLOW(unlink), ALLOW(time),         \
+		ALLOW(open), ALLOW(alarm)
+#define LEGACY_EXEC_CALLS ALLOW(dup2), ALLOW(pipe), ALLOW(readlink), ALLOW(arch_prctl)
 #endif
 
 /* No program may be started: the default. */
 static const struct sock_filter session_filter[] = {
 	HEAD,
 	SESSION_CALLS,
-	LEGACY_CALLS
+#ifdef LEGACY_CALLS
+	LEGACY_CALLS,
+#endif
 	NO_EXEC_MAP(mmap),
 	NO_EXEC_MAP(mprotect),
 	BPF_STMT(BPF_RET | BPF_K, SC_KILL),
@@ -278,17 +284,13 @@ static const struct sock_filter session_filter[] = {
  * program (socketpair, fork, dup, execve, wait, and killing it), and
  * what the new program's dynamic loader and C library do as it starts.
  */
-#ifdef __NR_dup2
-#define LEGACY_EXEC_CALLS ALLOW(dup2), ALLOW(pipe), ALLOW(readlink), ALLOW(arch_prctl),
-#else
-#define LEGACY_EXEC_CALLS
-#endif
-
 static const struct sock_filter exec_filter[] = {
 	HEAD,
 	SESSION_CALLS,
-	LEGACY_CALLS
-	LEGACY_EXEC_CALLS
+#ifdef LEGACY_CALLS
+	LEGACY_CALLS,
+	LEGACY_EXEC_CALLS,
+#endif
 	ALLOW(mmap),
 	ALLOW(mprotect),
 	UNIX_ONLY(socketpair),
@@ -318,6 +320,8 @@ static const struct sock_filter exec_filter[] = {
 	ALLOW(sigaltstack),
 	BPF_STMT(BPF_RET | BPF_K, SC_KILL),
 };
+
+#endif /* SANDBOX_ARCH */
 
 /* limit - lower resource r to at most max (soft and hard); never raise. */
 static int limit(int r, rlim_t max)
@@ -429,8 +433,7 @@ static int exec_rules(int ruleset, const struct sandbox_policy *p, uint64_t hand
 		snprintf(err, errlen, "%s: %s", p->exec_path, strerror(errno));
 		return -1;
 	}
-	if (interp[0] &&
-	    ll_allow(ruleset, interp, LL_FS_EXECUTE | LL_FS_READ_FILE, handled) != 0) {
+	if (interp[0] && ll_allow(ruleset, interp, LL_FS_EXECUTE | LL_FS_READ_FILE, handled) != 0) {
 		snprintf(err, errlen, "%s: %s", interp, strerror(errno));
 		return -1;
 	}
@@ -442,8 +445,8 @@ static int exec_rules(int ruleset, const struct sandbox_policy *p, uint64_t hand
 		}
 	}
 	for (size_t i = 0; p->exec_read && p->exec_read[i]; i++) {
-		if (ll_allow(ruleset, p->exec_read[i], LL_FS_READ_FILE | LL_FS_READ_DIR,
-			     handled) != 0) {
+		if (ll_allow(ruleset, p->exec_read[i], LL_FS_READ_FILE | LL_FS_READ_DIR, handled) !=
+		    0) {
 			snprintf(err, errlen, "%s: %s", p->exec_read[i], strerror(errno));
 			return -1;
 		}
@@ -467,7 +470,7 @@ static void dir_of(const char *path, char *buf, size_t cap)
 
 /*
  * landlock - build the domain and restrict this process to it.  Returns
- * SANDBOX_FULL, SANDBOX_NO_LANDLOCK (kernel without it; err says so) or
+ * SANDBOX_FULL, SANDBOX_PARTIAL (a kernel without it; err says so) or
  * SANDBOX_FAILED (err says why).
  */
 static enum sandbox_result landlock(const struct sandbox_policy *p, char *err, size_t errlen)
@@ -481,12 +484,12 @@ static enum sandbox_result landlock(const struct sandbox_policy *p, char *err, s
 		snprintf(err, errlen,
 			 "this kernel has no Landlock: the file system is not confined%s",
 			 p->exec_path ? ", and execve is not confined to the TLS helper" : "");
-		return SANDBOX_NO_LANDLOCK;
+		return SANDBOX_PARTIAL;
 	}
-	attr.handled_access_fs = abi >= 5 ? LL_FS_ABI5
-			       : abi >= 3 ? LL_FS_ABI3
-			       : abi >= 2 ? LL_FS_ABI2
-					  : LL_FS_ABI1;
+	attr.handled_access_fs = abi >= 5   ? LL_FS_ABI5
+				 : abi >= 3 ? LL_FS_ABI3
+				 : abi >= 2 ? LL_FS_ABI2
+					    : LL_FS_ABI1;
 	if (abi >= 4) {
 		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
 		attr_size = offsetof(struct ll_ruleset_attr, scoped);
@@ -505,7 +508,10 @@ static enum sandbox_result landlock(const struct sandbox_policy *p, char *err, s
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
-	if (ll_allow(ruleset, p->spool_dir, LL_FS_DATA, attr.handled_access_fs) != 0) {
+	/* A spool directory that does not exist stays out of reach: the
+	 * spool's own error (451 for a large message) says what is wrong. */
+	if (ll_allow(ruleset, p->spool_dir, LL_FS_DATA, attr.handled_access_fs) != 0 &&
+	    errno != ENOENT && errno != ENOTDIR) {
 		snprintf(err, errlen, "%s: %s", p->spool_dir, strerror(errno));
 		goto out;
 	}
@@ -518,8 +524,12 @@ out:
 	return rc == 0 ? SANDBOX_FULL : SANDBOX_FAILED;
 }
 
-/* seccomp - install the compiled-in filter for this policy. */
-static int seccomp(const struct sandbox_policy *p, char *err, size_t errlen)
+/*
+ * seccomp - install the compiled-in filter for this policy.  Returns
+ * SANDBOX_FULL, SANDBOX_PARTIAL on an architecture that has no filter
+ * here, or SANDBOX_FAILED; err says why for the last two.
+ */
+static enum sandbox_result seccomp(const struct sandbox_policy *p, char *err, size_t errlen)
 {
 #ifdef SANDBOX_ARCH
 	struct sock_fprog prog = {
@@ -531,19 +541,20 @@ static int seccomp(const struct sandbox_policy *p, char *err, size_t errlen)
 
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
 		snprintf(err, errlen, "seccomp: %s", strerror(errno));
-		return -1;
+		return SANDBOX_FAILED;
 	}
-	return 0;
+	return SANDBOX_FULL;
 #else
 	(void)p;
-	snprintf(err, errlen, "no seccomp filter is built for this architecture");
-	return -1;
+	snprintf(err, errlen, "no system-call filter is built for this architecture");
+	return SANDBOX_PARTIAL;
 #endif
 }
 
 enum sandbox_result sandbox_apply(const struct sandbox_policy *p, char *err, size_t errlen)
 {
-	enum sandbox_result r;
+	char note[256] = "";
+	enum sandbox_result ll, sc;
 
 	err[0] = '\0';
 	if (limit(RLIMIT_CORE, 0) != 0 || limit(RLIMIT_NOFILE, SANDBOX_NOFILE) != 0 ||
@@ -556,12 +567,16 @@ enum sandbox_result sandbox_apply(const struct sandbox_policy *p, char *err, siz
 		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return SANDBOX_FAILED;
 	}
-	r = landlock(p, err, errlen);
-	if (r == SANDBOX_FAILED)
-		return r;
-	if (seccomp(p, err, errlen) != 0)
-		return SANDBOX_FAILED;
-	return r;
+	if ((ll = landlock(p, err, errlen)) == SANDBOX_FAILED)
+		return ll;
+	snprintf(note, sizeof note, "%s", err); /* what Landlock could not do */
+	if ((sc = seccomp(p, err, errlen)) == SANDBOX_FAILED)
+		return sc;
+	if (ll == SANDBOX_PARTIAL && sc == SANDBOX_PARTIAL)
+		snprintf(err + strlen(err), errlen - strlen(err), "; %s", note);
+	else if (ll == SANDBOX_PARTIAL)
+		snprintf(err, errlen, "%s", note);
+	return ll == SANDBOX_FULL && sc == SANDBOX_FULL ? SANDBOX_FULL : SANDBOX_PARTIAL;
 }
 
 #endif

@@ -35,10 +35,10 @@ struct sandbox_policy {
 };
 
 enum sandbox_result {
-	SANDBOX_FAILED = -1,  /* err says why; the process must not go on */
-	SANDBOX_FULL = 0,     /* every layer is in place */
-	SANDBOX_NO_LANDLOCK,  /* all but Landlock, which this kernel lacks; err says so */
-	SANDBOX_OFF,	      /* built with -DSMTPD_NO_SANDBOX: nothing was done */
+	SANDBOX_FAILED = -1, /* err says why; the process must not go on */
+	SANDBOX_FULL = 0,    /* every layer is in place */
+	SANDBOX_PARTIAL,     /* all but Landlock, which this kernel lacks; err says so */
+	SANDBOX_OFF,	     /* built with -DSMTPD_NO_SANDBOX: nothing was done */
 };
 
 /*
@@ -47,7 +47,7 @@ enum sandbox_result {
  * filter, in that order.  p and its strings are only read during the
  * call.  On SANDBOX_FAILED some layers may already be in place, and the
  * caller must stop (the process is in an unknown state).  err gets a
- * message for SANDBOX_FAILED and SANDBOX_NO_LANDLOCK, "" otherwise.
+ * message for SANDBOX_FAILED and SANDBOX_PARTIAL, "" otherwise.
  * Built with -DSMTPD_NO_SANDBOX (sanitizer and valgrind builds), it does
  * nothing and returns SANDBOX_OFF.
  */

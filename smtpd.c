@@ -345,8 +345,8 @@ static bool enter_sandbox(const struct options *o, struct log_field field)
 	case SANDBOX_FAILED:
 		log_event(LOG_ERR, f, 2, "cannot enter the sandbox");
 		return false;
-	case SANDBOX_NO_LANDLOCK:
-		log_event(LOG_WARNING, f, 2, "sandbox without Landlock");
+	case SANDBOX_PARTIAL:
+		log_event(LOG_WARNING, f, 2, "sandbox incomplete on this system");
 		break;
 	case SANDBOX_FULL:
 	case SANDBOX_OFF:
