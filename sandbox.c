@@ -82,7 +82,6 @@ enum sandbox_result sandbox_apply(const struct sandbox_policy *p, char *err, siz
 #else
 
 #include <elf.h>
-#include <limits.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -94,6 +93,10 @@ enum sandbox_result sandbox_apply(const struct sandbox_policy *p, char *err, siz
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+
+/* The longest path handled: Linux's PATH_MAX (<limits.h> is not used:
+ * limits.h in this directory is the SMTP limits). */
+#define SANDBOX_PATH_MAX 4096
 
 /* Memory a sandboxed process may map privately (RLIMIT_DATA).  A 25 MiB
  * message never sits in memory (spool.c); a session peaks at a few MiB,
@@ -426,7 +429,7 @@ out:
 static int exec_rules(int ruleset, const struct sandbox_policy *p, uint64_t handled, char *err,
 		      size_t errlen)
 {
-	char interp[PATH_MAX];
+	char interp[SANDBOX_PATH_MAX];
 
 	if (elf_interp(p->exec_path, interp, sizeof interp) != 0 ||
 	    ll_allow(ruleset, p->exec_path, LL_FS_EXECUTE | LL_FS_READ_FILE, handled) != 0) {
@@ -477,7 +480,7 @@ static enum sandbox_result landlock(const struct sandbox_policy *p, char *err, s
 {
 	struct ll_ruleset_attr attr = {0};
 	size_t attr_size = sizeof attr.handled_access_fs;
-	char dir[PATH_MAX];
+	char dir[SANDBOX_PATH_MAX];
 	int abi = ll_abi(), ruleset, rc = -1;
 
 	if (abi == 0) {

@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "checkpointer.h"
@@ -339,8 +338,6 @@ static bool enter_sandbox(const struct options *o, struct log_field field)
 	char err[512];
 	struct log_field f[] = {field, {"REASON", err}};
 
-	/* syslog()'s time stamps need the zone file, read once: read it now. */
-	tzset();
 	switch (sandbox_apply(&p, err, sizeof err)) {
 	case SANDBOX_FAILED:
 		log_event(LOG_ERR, f, 2, "cannot enter the sandbox");

@@ -27,6 +27,9 @@
  *   mmap-exec        map anonymous memory executable
  *   kill PID         kill(PID, 0)
  *   landlock-abi     print the kernel's Landlock ABI (applies nothing)
+ *   cost N           apply the policy in N forked children, one after the
+ *                    other; print the mean CPU time and wall time that
+ *                    sandbox_apply() took in each (what a connection pays)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +43,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../sandbox.h"
@@ -188,6 +192,48 @@ static int run(char **argv)
 	return 2;
 }
 
+/* usec - clock c in microseconds. */
+static double usec(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* cost - sandbox_apply() in n children: its mean CPU and wall time. */
+static int cost(const struct sandbox_policy *p, int n)
+{
+	double sum[2] = {0, 0};
+	int fds[2], status;
+
+	if (n < 1 || pipe(fds) != 0)
+		return 2;
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			char err[512];
+			double t[2] = {usec(CLOCK_THREAD_CPUTIME_ID), usec(CLOCK_MONOTONIC)};
+			if (sandbox_apply(p, err, sizeof err) != SANDBOX_FULL)
+				_exit(1);
+			t[0] = usec(CLOCK_THREAD_CPUTIME_ID) - t[0];
+			t[1] = usec(CLOCK_MONOTONIC) - t[1];
+			_exit(write(fds[1], t, sizeof t) == (ssize_t)sizeof t ? 0 : 1);
+		}
+		double t[2];
+		if (pid < 0 || read(fds[0], t, sizeof t) != (ssize_t)sizeof t ||
+		    waitpid(pid, &status, 0) != pid || status != 0) {
+			fputs("sandbox-probe: a child could not apply the policy\n", stderr);
+			return 2;
+		}
+		sum[0] += t[0];
+		sum[1] += t[1];
+	}
+	printf("sandbox_apply: %.1f us CPU, %.1f us wall (mean of %d)\n", sum[0] / n, sum[1] / n,
+	       n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *exec_read[EXEC_READ_MAX + 1];
@@ -221,6 +267,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	p.exec_read = nread ? exec_read : NULL;
+	if (strcmp(argv[i], "cost") == 0 && i + 1 < argc)
+		return cost(&p, atoi(argv[i + 1]));
 	switch (sandbox_apply(&p, err, sizeof err)) {
 	case SANDBOX_FAILED:
 	case SANDBOX_OFF:
