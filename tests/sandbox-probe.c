@@ -25,6 +25,7 @@
  *   thread           clone() with the flags of a new thread
  *   unshare          clone() into a new user namespace
  *   mmap-exec        map anonymous memory executable
+ *   memfd            memfd_create() (a call numbered past the filter's split)
  *   kill PID         kill(PID, 0)
  *   landlock-abi     print the kernel's Landlock ABI (applies nothing)
  *   cost N           apply the policy in N forked children, one after the
@@ -186,6 +187,8 @@ static int run(char **argv)
 				0) == MAP_FAILED
 				   ? -1
 				   : 0);
+	if (strcmp(op, "memfd") == 0)
+		return say(memfd_create("probe", MFD_CLOEXEC));
 	if (strcmp(op, "kill") == 0 && argv[1])
 		return say(kill((pid_t)atoi(argv[1]), 0));
 	fprintf(stderr, "sandbox-probe: unknown operation '%s'\n", op);

@@ -134,9 +134,9 @@ assert_confined() {
 	assert_equal "$output" ok
 }
 
-@test "ptrace, fork, a thread, a new namespace, executable memory and kill each kill the process" {
+@test "ptrace, fork, a thread, a new namespace, executable memory, kill and memfd_create each kill the process" {
 	local op
-	for op in ptrace fork thread unshare mmap-exec "kill 1"; do
+	for op in ptrace fork thread unshare mmap-exec "kill 1" memfd; do
 		probe $op
 		echo "# $op" >&2
 		assert_killed
