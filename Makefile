@@ -42,8 +42,8 @@ MAILTLS_SRCS = mailtls.c tlsserver.c tlsinfo.c log.c
 MAILTLS_OBJS = $(MAILTLS_SRCS:.c=.o)
 
 # Everything but main(): what the fuzzer drives.
-CORE = session.c esmtp.c store.c trace.c io.c body.c spool.c parse.c reply.c log.c
-SRCS = smtpd.c checkpointer.c sandbox.c $(CORE)
+CORE = session.c esmtp.c store.c trace.c io.c body.c spool.c parse.c reply.c log.c tlsinfo.c
+SRCS = smtpd.c checkpointer.c sandbox.c starttls.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The sanitizer build that 'make check' runs the suite against, and the

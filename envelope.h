@@ -22,7 +22,10 @@ struct envelope {
 	const char *by;		 /* this server's name (--hostname) */
 	const char *helo;	 /* the HELO/EHLO argument, exactly as sent */
 	const char *client_addr; /* the peer's IP address as text; "" when unknown */
-	const char *protocol;	 /* "SMTP", "ESMTP", "UTF8SMTP" (RFC 3848) */
+	const char *protocol;	 /* "SMTP", "ESMTP", "UTF8SMTP", "ESMTPS", "UTF8SMTPS"
+				    (RFC 3848, RFC 6531) */
+	const char *tls_version; /* "TLSv1.2", "TLSv1.3", or NULL without TLS */
+	const char *tls_cipher;	 /* the IANA cipher suite name, or NULL */
 	const char *mail_from;	 /* "" for the null path */
 	const char *body_type;	 /* BODY=: "7BIT", "8BITMIME", or NULL */
 	int smtputf8;		 /* SMTPUTF8 was given (RFC 6531) */

@@ -6,9 +6,10 @@
  * STARTTLS.  Descriptors: 0 and 1 read and write the network
  * connection, 3 is smtpd's end of a socketpair.  After the handshake it
  * writes one line on fd 3 (tlsinfo.h: protocol, cipher, SNI), then
- * relays plaintext both ways.  Exit 0 when the relay ended, 3 when the
- * handshake failed (the client's doing), 1 for our faults (certificate
- * or key unusable), 2 for a bad command line.
+ * relays plaintext both ways; when the client fails the handshake, the
+ * line is "failed".  Exit 0 when the relay ended, 3 when the handshake
+ * failed (the client's doing), 1 for our faults (certificate or key
+ * unusable: no line at all), 2 for a bad command line.
  *
  * mailtls --implicit -- PROGRAM ARGS: port 465/995 style.  The
  * handshake comes first on stdin/stdout (or fd 3 passed by systemd with
@@ -333,6 +334,9 @@ static int run(const struct options *o)
 	st = tls_handshake(t, o->handshake_timeout, &info, err, sizeof err);
 	if (st != TLS_OK) {
 		log_event(st == TLS_FAULT ? LOG_ERR : LOG_INFO, f, 2, "TLS handshake failed");
+		/* The protocol process learns whose failure it was. */
+		if (st == TLS_CLIENT && o->mode == MODE_STARTTLS)
+			(void)!write(APP_FD, TLS_FAILED_LINE, sizeof TLS_FAILED_LINE - 1);
 		status = st == TLS_FAULT	    ? MAILTLS_EXIT_FAULT
 			 : o->mode == MODE_STARTTLS ? MAILTLS_EXIT_CLIENT
 						    : 0;

@@ -25,6 +25,8 @@ static const struct {
 	[RP_HELP] = {"214", "2.0.0", "Commands:%s"},
 	[RP_DATA_GO] = {"354", NULL, "End data with <CR><LF>.<CR><LF>"},
 	[RP_EARLY_TALKER] = {"554", "5.5.0", "%s Protocol error: data sent before the greeting"},
+	[RP_TLS_GO] = {"220", "2.0.0", "Ready to start TLS"},
+	[RP_TLS_PIPELINED] = {"554", "5.5.0", "%s Protocol error: data sent after STARTTLS"},
 	[RP_UNAVAILABLE] = {"421", "4.3.0", "%s Service not available, try again later"},
 	[RP_TIMEOUT] = {"421", "4.4.2", "%s Timeout, closing connection"},
 	[RP_TOO_MANY_ERRORS] = {"421", "4.7.0", "%s Too many errors, closing connection"},

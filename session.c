@@ -46,6 +46,8 @@ enum end {
 	END_FAULT,
 	END_EARLY,
 	END_DESYNC,
+	END_INJECTION,
+	END_TLS_FAILED,
 };
 
 static const char *const end_names[] = {
@@ -58,6 +60,8 @@ static const char *const end_names[] = {
 	[END_FAULT] = "internal error",
 	[END_EARLY] = "talked before the greeting",
 	[END_DESYNC] = "unreadable BDAT size",
+	[END_INJECTION] = "sent data after STARTTLS",
+	[END_TLS_FAILED] = "TLS handshake failed",
 };
 
 struct transaction {
@@ -80,6 +84,8 @@ struct session {
 	enum end end;
 	bool esmtp;
 	bool helo_utf8; /* the EHLO argument is not ASCII */
+	bool in_tls;	/* tls holds what was negotiated */
+	struct tls_info tls;
 	unsigned errors, accepted;
 	unsigned overshoot; /* recipients refused as over the limit */
 	char helo[SMTP_DOMAIN_MAX + 1];
@@ -188,8 +194,10 @@ static void cmd_ehlo(struct session *s, char *arg)
 	io_printf(s->io, "250-8BITMIME\r\n");				/* RFC 6152 */
 	io_printf(s->io, "250-ENHANCEDSTATUSCODES\r\n");		/* RFC 2034 */
 	io_printf(s->io, "250-CHUNKING\r\n");				/* RFC 3030 */
-	io_printf(s->io, "250-SMTPUTF8\r\n");				/* RFC 6531 */
-	io_printf(s->io, "250 DSN\r\n");				/* RFC 3461 */
+	if (s->cfg->starttls && !s->in_tls)
+		io_printf(s->io, "250-STARTTLS\r\n"); /* RFC 3207 */
+	io_printf(s->io, "250-SMTPUTF8\r\n");	      /* RFC 6531 */
+	io_printf(s->io, "250 DSN\r\n");	      /* RFC 3461 */
 }
 
 /* MAIL FROM:<reverse-path> [SP Mail-parameters] (RFC 5321 4.1.1.2) */
@@ -326,8 +334,10 @@ static void cmd_rcpt(struct session *s, char *arg)
 static const char *protocol(const struct session *s)
 {
 	if (s->tx.mail.smtputf8)
-		return "UTF8SMTP";
-	return s->esmtp ? "ESMTP" : "SMTP";
+		return s->in_tls ? "UTF8SMTPS" : "UTF8SMTP";
+	if (!s->esmtp)
+		return "SMTP"; /* RFC 3848 names no HELO-with-TLS protocol */
+	return s->in_tls ? "ESMTPS" : "ESMTP";
 }
 
 /* join_rcpts - the recipients, comma-separated, cut to fit buf. */
@@ -361,7 +371,7 @@ static enum reply verdict(const struct session *s, char *err, size_t cap)
 	if (s->spool.failed) {
 		snprintf(err, cap, "spool: %s", strerror(s->spool.err));
 		return s->spool.err == ENOSPC || s->spool.err == EDQUOT ? RP_STORE_FULL
-									 : RP_STORE_TEMP;
+									: RP_STORE_TEMP;
 	}
 	return RP_OK;
 }
@@ -376,6 +386,8 @@ static enum reply store_message(struct session *s, int64_t *id, char *err, size_
 		.helo = s->helo,
 		.client_addr = s->client_addr,
 		.protocol = protocol(s),
+		.tls_version = s->in_tls ? s->tls.protocol : NULL,
+		.tls_cipher = s->in_tls ? s->tls.cipher : NULL,
 		.mail_from = s->tx.from.addr,
 		.body_type = s->tx.mail.body,
 		.smtputf8 = s->tx.mail.smtputf8,
@@ -599,6 +611,60 @@ static void cmd_quit(struct session *s, char *arg)
 	s->end = END_QUIT;
 }
 
+/*
+ * STARTTLS (RFC 3207 4): TLS on this connection, then a fresh start.
+ * Whatever the client sent behind the command came before any
+ * handshake, so it is not the client's to have sent: the session ends
+ * (CVE-2011-0411), and no such byte is ever read as a command.
+ */
+static void cmd_starttls(struct session *s, char *arg)
+{
+	struct log_field f[] = {{"CLIENT", s->client_addr}, {"REASON", "the TLS helper failed"}};
+
+	if (*arg) {
+		say(s, RP_SYNTAX, "STARTTLS");
+		return;
+	}
+	if (s->in_tls) {
+		say(s, RP_BAD_SEQUENCE, "TLS already active");
+		return;
+	}
+	if (io_pending(s->io)) {
+		reply(s->io, RP_TLS_PIPELINED, s->cfg->hostname);
+		s->end = END_INJECTION;
+		return;
+	}
+	reply(s->io, RP_TLS_GO);
+	if (!io_flush(s->io)) {
+		s->end = END_IO;
+		return;
+	}
+	switch (s->cfg->starttls(s->cfg->starttls_ctx, s->io, &s->tls)) {
+	case STARTTLS_CLIENT:
+		s->end = END_TLS_FAILED;
+		return;
+	case STARTTLS_FAULT:
+		log_event(LOG_ERR, f, 2, "internal error");
+		s->end = END_FAULT;
+		return;
+	case STARTTLS_OK:
+		break;
+	}
+	/* RFC 3207 4.2: forget all that was learnt before TLS. */
+	s->in_tls = true;
+	tx_reset(s);
+	s->helo[0] = '\0';
+	s->helo_utf8 = false;
+	s->esmtp = false;
+	s->state = S_CONNECTED;
+}
+
+/* tls_offered - STARTTLS exists only when TLS is configured. */
+static bool tls_offered(const struct session *s)
+{
+	return s->cfg->starttls != NULL;
+}
+
 static void cmd_help(struct session *s, char *arg);
 
 static const struct command {
@@ -610,19 +676,22 @@ static const struct command {
 	/* When refused as out of order: */
 	const char *refusal;			       /* the 503 text, if not "send X first" */
 	void (*refused)(struct session *s, char *arg); /* keeps the stream in step */
+	bool (*offered)(const struct session *s);      /* NULL: always */
 } commands[] = {
-	{"HELO", cmd_helo, S_ANY, SMTP_LINE_MAX, true, NULL, NULL},
-	{"EHLO", cmd_ehlo, S_ANY, SMTP_LINE_MAX, true, NULL, NULL},
-	{"MAIL", cmd_mail, S_READY, SMTP_PARAM_LINE_MAX, true, "Sender already given", NULL},
-	{"RCPT", cmd_rcpt, S_MAIL | S_RCPT, SMTP_PARAM_LINE_MAX, true, NULL, NULL},
-	{"DATA", cmd_data, S_RCPT, SMTP_LINE_MAX, false, NULL, NULL},
-	{"BDAT", cmd_bdat, S_RCPT | S_BDAT, SMTP_LINE_MAX, false, NULL, bdat_refused},
-	{"RSET", cmd_rset, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
-	{"NOOP", cmd_noop, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
-	{"VRFY", cmd_vrfy, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
-	{"EXPN", cmd_expn, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
-	{"HELP", cmd_help, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
-	{"QUIT", cmd_quit, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
+	{"HELO", cmd_helo, S_ANY, SMTP_LINE_MAX, true, NULL, NULL, NULL},
+	{"EHLO", cmd_ehlo, S_ANY, SMTP_LINE_MAX, true, NULL, NULL, NULL},
+	{"MAIL", cmd_mail, S_READY, SMTP_PARAM_LINE_MAX, true, "Sender already given", NULL, NULL},
+	{"RCPT", cmd_rcpt, S_MAIL | S_RCPT, SMTP_PARAM_LINE_MAX, true, NULL, NULL, NULL},
+	{"DATA", cmd_data, S_RCPT, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"BDAT", cmd_bdat, S_RCPT | S_BDAT, SMTP_LINE_MAX, false, NULL, bdat_refused, NULL},
+	{"RSET", cmd_rset, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"NOOP", cmd_noop, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"VRFY", cmd_vrfy, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"EXPN", cmd_expn, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"HELP", cmd_help, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"QUIT", cmd_quit, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"STARTTLS", cmd_starttls, S_READY, SMTP_LINE_MAX, false,
+	 "Finish or reset the transaction first", NULL, tls_offered},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -630,11 +699,12 @@ static const struct command {
 /* HELP [SP String] (RFC 5321 4.1.1.8): the commands in the table. */
 static void cmd_help(struct session *s, char *arg)
 {
-	char list[NCOMMANDS * 5 + 1] = "";
+	char list[NCOMMANDS * 9 + 1] = "";
 
 	(void)arg;
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (commands[i].handler == cmd_expn)
+		if (commands[i].handler == cmd_expn ||
+		    (commands[i].offered && !commands[i].offered(s)))
 			continue; /* known, but not implemented */
 		strcat(list, " ");
 		strcat(list, commands[i].verb);
@@ -678,7 +748,8 @@ static void dispatch(struct session *s, char *line, size_t len)
 
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (vlen == strlen(commands[i].verb) &&
-		    strncasecmp(line, commands[i].verb, vlen) == 0)
+		    strncasecmp(line, commands[i].verb, vlen) == 0 &&
+		    (!commands[i].offered || commands[i].offered(s)))
 			cmd = &commands[i];
 	if (!clean(line, len, cmd && cmd->utf8)) {
 		say(s, RP_BAD_CHARS);
@@ -731,6 +802,10 @@ int session_run(const struct config *cfg, struct io *io, struct store *st, const
 	s->store = st;
 	s->client_addr = client_addr;
 	s->state = S_CONNECTED;
+	if (cfg->tls) {
+		s->tls = *cfg->tls;
+		s->in_tls = true;
+	}
 	spool_init(&s->spool, cfg->spool_dir);
 	tx_reset(s); /* an empty transaction */
 	log_event(LOG_INFO, f, 1, "connect");

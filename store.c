@@ -73,8 +73,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		      " WHERE name = 'messages'), 0) + 1",
 	[S_MESSAGE] = "INSERT INTO messages (id, received_at, helo,"
 		      " client_addr, protocol, mail_from, size, body, body_type,"
-		      " smtputf8, dsn_ret, dsn_envid)"
-		      " VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?), ?, ?, ?, ?)",
+		      " smtputf8, dsn_ret, dsn_envid, tls_version, tls_cipher)"
+		      " VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?), ?, ?, ?, ?, ?, ?)",
 	[S_RECIPIENT] = "INSERT INTO recipients (message_id, position, address,"
 			" dsn_notify, dsn_orcpt) VALUES (?, ?, ?, ?, ?)",
 };
@@ -463,6 +463,8 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, st
 	sqlite3_bind_int(m, 10, env->smtputf8);
 	sqlite3_bind_text(m, 11, env->dsn_ret, -1, SQLITE_STATIC);
 	sqlite3_bind_text(m, 12, env->dsn_envid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m, 13, env->tls_version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m, 14, env->tls_cipher, -1, SQLITE_STATIC);
 	if ((rc = step(m)) != SQLITE_OK)
 		goto out;
 	what = "cannot write the body";

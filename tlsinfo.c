@@ -90,12 +90,14 @@ static bool field(const char **p, const char *end, char *out, size_t cap)
 	return true;
 }
 
-bool tls_info_parse(const char *buf, size_t len, struct tls_info *info)
+enum tls_line tls_info_parse(const char *buf, size_t len, struct tls_info *info)
 {
 	const char *p = buf + 4, *end = buf + len;
 	char sni[TLS_SNI_MAX + 1];
 
 	memset(info, 0, sizeof *info);
+	if (len == sizeof TLS_FAILED_LINE - 2 && memcmp(buf, TLS_FAILED_LINE, len) == 0)
+		return TLS_LINE_FAILED;
 	if (len >= TLS_INFO_LINE_MAX || len < 4 || memcmp(buf, "tls ", 4) != 0)
 		goto bad;
 	if (!field(&p, end, info->protocol, sizeof info->protocol) ||
@@ -111,8 +113,8 @@ bool tls_info_parse(const char *buf, size_t len, struct tls_info *info)
 			goto bad;
 		strcpy(info->sni, sni);
 	}
-	return true;
+	return TLS_LINE_OK;
 bad:
 	memset(info, 0, sizeof *info);
-	return false;
+	return TLS_LINE_BAD;
 }

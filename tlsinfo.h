@@ -11,7 +11,10 @@
  * protocol is "TLSv1.2" or "TLSv1.3"; cipher is an IANA cipher suite
  * name (letters, digits, '_'); sni is the host name the client asked
  * for, or "-".  At most TLS_INFO_LINE_MAX bytes with the LF; anything
- * else is refused whole.
+ * else is refused whole.  When the handshake fails, the line is
+ * "failed" LF instead (the client's failure); no line at all before the
+ * end of the stream means mailtls failed on our side (a key it could
+ * not read, a crash).
  */
 #ifndef SMTPD_TLSINFO_H
 #define SMTPD_TLSINFO_H
@@ -43,11 +46,20 @@ struct tls_info {
  */
 size_t tls_info_format(const struct tls_info *info, char *buf, size_t cap);
 
+#define TLS_FAILED_LINE "failed\n"
+
+enum tls_line {
+	TLS_LINE_OK,	 /* TLS is up; *info is filled */
+	TLS_LINE_FAILED, /* the client failed the handshake */
+	TLS_LINE_BAD,	 /* anything else */
+};
+
 /*
  * tls_info_parse - read the line in buf (len bytes, the LF removed)
- * into *info.  False, with *info cleared, unless every field is valid.
+ * into *info.  TLS_LINE_OK only if every field is valid; *info is
+ * cleared otherwise.
  */
-bool tls_info_parse(const char *buf, size_t len, struct tls_info *info);
+enum tls_line tls_info_parse(const char *buf, size_t len, struct tls_info *info);
 
 /* tls_sni_valid - s is a host name fit for the line and the log. */
 bool tls_sni_valid(const char *s);

@@ -5,6 +5,10 @@
  *   Time-stamp-line  = "Received:" FWS Stamp <CRLF>
  *   Stamp = From-domain By-domain Opt-info [CFWS] ";" FWS date-time
  *                                                  (RFC 5321 4.4)
+ *
+ * Over TLS the protocol is ESMTPS or UTF8SMTPS (RFC 3848, RFC 6531), a
+ * comment after it names the TLS version and cipher suite, and the
+ * "tls" clause of RFC 8314 7.4 gives the cipher suite to programs.
  */
 #include "trace.h"
 
@@ -58,6 +62,7 @@ size_t trace_header(const struct envelope *env, int64_t id, char *buf, size_t ca
 {
 	char date[64], from[SMTP_DOMAIN_MAX + 2 * INET6_ADDRSTRLEN + 32];
 	char forwho[SMTP_PATH_MAX + 16] = "";
+	char comment[TLS_PROTOCOL_MAX + TLS_CIPHER_MAX + 8] = "", clause[TLS_CIPHER_MAX + 8] = "";
 	struct tm tm;
 	int n;
 
@@ -68,11 +73,16 @@ size_t trace_header(const struct envelope *env, int64_t id, char *buf, size_t ca
 	 * all of them. */
 	if (env->nrcpt == 1)
 		snprintf(forwho, sizeof forwho, "\r\n\tfor <%s>", env->rcpt[0].addr);
+	if (env->tls_version && env->tls_cipher) {
+		snprintf(comment, sizeof comment, " (%s %s)", env->tls_version, env->tls_cipher);
+		snprintf(clause, sizeof clause, "\r\n\ttls %s", env->tls_cipher);
+	}
 	n = snprintf(buf, cap,
 		     "Return-Path: <%s>\r\n"
 		     "Received: from %s\r\n"
-		     "\tby %s with %s id %" PRId64 "%s;\r\n"
+		     "\tby %s with %s%s id %" PRId64 "%s%s;\r\n"
 		     "\t%s\r\n",
-		     env->mail_from, from, env->by, env->protocol, id, forwho, date);
+		     env->mail_from, from, env->by, env->protocol, comment, id, forwho, clause,
+		     date);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }

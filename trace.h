@@ -14,15 +14,18 @@
 
 #include "envelope.h"
 #include "limits.h"
+#include "tlsinfo.h"
 
 /*
  * The longest header: each variable part at its limit (paths of
  * SMTP_PATH_MAX, names of SMTP_DOMAIN_MAX, an IPv6 address, a 20-digit
- * id, a date) plus the fixed words, with room to spare.  Nothing the
+ * id, a date, the TLS version and cipher twice) plus the fixed words,
+ * with room to spare.  Nothing the
  * client sends can make it longer; trace_header() still checks.
  */
-#define TRACE_MAX                                                                             \
-	(2 * SMTP_PATH_MAX + 3 * SMTP_DOMAIN_MAX + 2 * INET6_ADDRSTRLEN + 20 + 64 + 256)
+#define TRACE_MAX                                                                                  \
+	(2 * SMTP_PATH_MAX + 3 * SMTP_DOMAIN_MAX + 2 * INET6_ADDRSTRLEN + 20 + 64 +                \
+	 TLS_PROTOCOL_MAX + 2 * TLS_CIPHER_MAX + 256)
 
 /*
  * trace_header - write the trace lines for message id, delivered with
