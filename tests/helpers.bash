@@ -137,7 +137,8 @@ body_to() {
 # trace_of ID - the trace headers smtpd should have written for message
 # ID, built from its row (hostname mx.test).
 trace_of() {
-	local id=$1 from helo addr proto at n first date lit="" fromdom for=""
+	local id=$1 from helo addr proto at n first date lit="" fromdom for="" tlsv cipher
+	local comment="" clause=""
 	from=$(q "SELECT mail_from FROM messages WHERE id = $id")
 	helo=$(q "SELECT helo FROM messages WHERE id = $id")
 	addr=$(q "SELECT client_addr FROM messages WHERE id = $id")
@@ -159,8 +160,15 @@ trace_of() {
 		[[ -n $lit ]] && fromdom="$lit ($lit)" || fromdom=unknown
 	fi
 	[[ $n == 1 ]] && for=$'\r\n\t'"for <$first>"
-	printf 'Return-Path: <%s>\r\nReceived: from %s\r\n\tby mx.test with %s id %s%s;\r\n\t%s\r\n' \
-		"$from" "$fromdom" "$proto" "$id" "$for" "$date"
+	# Over TLS: a comment with version and cipher, and RFC 8314's clause.
+	tlsv=$(q "SELECT coalesce(tls_version, '') FROM messages WHERE id = $id")
+	cipher=$(q "SELECT coalesce(tls_cipher, '') FROM messages WHERE id = $id")
+	if [[ -n $tlsv ]]; then
+		comment=" ($tlsv $cipher)"
+		clause=$'\r\n\t'"tls $cipher"
+	fi
+	printf 'Return-Path: <%s>\r\nReceived: from %s\r\n\tby mx.test with %s%s id %s%s%s;\r\n\t%s\r\n' \
+		"$from" "$fromdom" "$proto" "$comment" "$id" "$for" "$clause" "$date"
 }
 
 # assert_body ID DATA - message ID's body is its trace headers followed by

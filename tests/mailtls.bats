@@ -28,12 +28,13 @@ smtp_script() {
 	printf '.\r\nQUIT\r\n'
 }
 
-# assert_one_message PROTOCOL - exactly one message, from 127.0.0.1,
-# stored byte for byte.
+# assert_one_message - exactly one message, from 127.0.0.1, received
+# over TLS as smtpd learnt from mailtls's environment, byte for byte.
 assert_one_message() {
 	server_idle
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 1
-	assert_equal "$(q 'SELECT client_addr, helo, mail_from FROM messages')" "127.0.0.1|client.test|a@b.test"
+	assert_equal "$(q 'SELECT client_addr, helo, mail_from, protocol FROM messages')" "127.0.0.1|client.test|a@b.test|ESMTPS"
+	[[ $(q 'SELECT tls_version || " " || tls_cipher FROM messages') =~ ^TLSv1\.[23]\ TLS_[A-Z0-9_]+$ ]]
 	assert_equal "$(rcpts_of 1)" "c@d.test"
 	assert_body_file 1 "$BATS_TEST_TMPDIR/stored.txt"
 }
