@@ -165,6 +165,9 @@ install: smtpd mailtls
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
 	install -m 644 mailtls.8 $(DESTDIR)$(MANDIR)/man8/mailtls.8
 	install -m 644 smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd.socket
+	install -d $(DESTDIR)$(UNITDIR)/smtpd@.service.d
+	sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' smtpd-tls.conf \
+		> $(DESTDIR)$(UNITDIR)/smtpd@.service.d/tls.conf.example
 	for u in smtpd@.service smtpd-checkpointer.service; do \
 		sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
@@ -183,7 +186,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(MANDIR)/man8/smtpd.8 \
 		$(DESTDIR)$(SBINDIR)/mailtls $(DESTDIR)$(MANDIR)/man8/mailtls.8 \
 		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service \
-		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service
+		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service \
+		$(DESTDIR)$(UNITDIR)/smtpd@.service.d/tls.conf.example
 
 clean:
 	rm -f smtpd mailtls smtpd-asan mailtls-asan smtpd-nosandbox tests/sandbox-probe \
