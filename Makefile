@@ -110,6 +110,14 @@ build-fuzz/fuzz_session.o: tests/fuzz/fuzz_session.c
 fuzz-session: build-fuzz/fuzz_session.o $(addprefix build-fuzz/,$(CORE:.c=.o))
 	clang $(LDFLAGS) -fsanitize=fuzzer $(SAN) -o $@ $^ $(LIBS)
 
+build-fuzz/fuzz_tlsinfo.o: tests/fuzz/fuzz_tlsinfo.c
+	@mkdir -p build-fuzz
+	clang $(ALL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(SAN) -c -o $@ $<
+
+# The line mailtls sends smtpd: make fuzz-tlsinfo && ./fuzz-tlsinfo -max_total_time=60
+fuzz-tlsinfo: build-fuzz/fuzz_tlsinfo.o build-fuzz/tlsinfo.o
+	clang $(LDFLAGS) -fsanitize=fuzzer $(SAN) -o $@ $^
+
 # make fuzz FUZZ_SECONDS=N: grow tests/fuzz/corpus from the seeds that
 # the bats scripts make; a crash is left as tests/fuzz/crash-*.
 fuzz: fuzz-session
@@ -190,7 +198,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/smtpd@.service.d/tls.conf.example
 
 clean:
-	rm -f smtpd mailtls smtpd-asan mailtls-asan smtpd-nosandbox tests/sandbox-probe \
+	rm -f smtpd mailtls smtpd-asan mailtls-asan fuzz-tlsinfo smtpd-nosandbox tests/sandbox-probe \
 		tests/sandbox-probe.d fuzz-session *.o *.d schema.h
 	rm -rf build-asan build-fuzz build-nosandbox tests/fuzz/seeds.d
 
