@@ -8,6 +8,7 @@
 load helpers
 load net_helpers
 load postfix_helpers
+load tls_helpers
 
 setup() {
 	common_setup
@@ -59,6 +60,24 @@ sent() {
 	cat "$BATS_TEST_TMPDIR/pipelined"
 	assert_equal "$(cut -c1-9 "$BATS_TEST_TMPDIR/pipelined" | tr '\n' '|')" "> MAIL FR|> RCPT TO|> RCPT TO|> DATA|< 250 2.1|"
 	assert_equal "$(grep -c '^BDAT' "$BATS_TEST_TMPDIR/sent" || true)" 0
+	grep -qF 'status=sent (250 2.0.0 Ok: queued as 1)' "$PF_LOG"
+}
+
+@test "Postfix with smtp_tls_security_level = encrypt relays over STARTTLS: its log shows the TLS session, ESMTPS stored" {
+	make_certs "$BATS_TEST_TMPDIR"
+	start_server --tls-cert "$BATS_TEST_TMPDIR/ec.crt" --tls-key "$BATS_TEST_TMPDIR/ec.key" \
+		--tls-helper "$MAILTLS"
+	PF_TLS_LEVEL=encrypt pf_start "$PORT" "smtp_tls_loglevel = 1"
+	printf '%s\n' 'From: alice@sender.test' 'To: bob@example.com' 'Subject: TLS' \
+		'Date: Thu, 26 Nov 2026 11:00:00 +0000' 'Message-ID: <pftls@sender.test>' '' '.dot' 'body' >"$BATS_TEST_TMPDIR/msg"
+	pf_sendmail -i -f alice@sender.test bob@example.com <"$BATS_TEST_TMPDIR/msg"
+	pf_wait_messages 1
+	pf_queue_empty
+	grep -E 'TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:[0-9]+: TLSv1\.3 with cipher TLS_' "$PF_LOG"
+	sent | grep -qx 'STARTTLS'
+	assert_equal "$(q 'SELECT helo, protocol, tls_version FROM messages')" "sender.test|ESMTPS|TLSv1.3"
+	assert_equal "$(q 'SELECT tls_cipher FROM messages')" "$(grep -oE 'TLSv1\.3 with cipher TLS_[A-Z0-9_]+' "$PF_LOG" | head -1 | sed 's/.* //')"
+	pf_assert_body 1 "$(pf_queue_id alice@sender.test)" "$BATS_TEST_TMPDIR/msg"
 	grep -qF 'status=sent (250 2.0.0 Ok: queued as 1)' "$PF_LOG"
 }
 

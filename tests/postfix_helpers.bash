@@ -65,7 +65,8 @@ pf_setup() {
 
 # pf_start PORT [MAIN.CF LINE...] - write the instance's configuration,
 # relaying to [127.0.0.1]:PORT, check it, start it, and wait (10 s at
-# most) until it runs.
+# most) until it runs.  PF_TLS_LEVEL sets smtp_tls_security_level
+# (default none).
 pf_start() {
 	local port=$1 i
 	shift
@@ -90,7 +91,7 @@ pf_start() {
 		inet_interfaces = loopback-only
 		inet_protocols = ipv4
 		relayhost = [127.0.0.1]:$port
-		smtp_tls_security_level = none
+		smtp_tls_security_level = ${PF_TLS_LEVEL:-none}
 		smtputf8_enable = yes
 		alias_maps =
 		alias_database =
