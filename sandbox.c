@@ -287,7 +287,8 @@ static const char *const loader_paths[] = {
 #define EXEC_LOW(X)                                                                                \
 	X(pipe, ALLOW) X(sched_yield, ALLOW) X(dup, ALLOW) X(dup2, ALLOW) X(recvfrom, ALLOW)       \
 	X(recvmsg, ALLOW) X(clone, FORK_ONLY) X(execve, ALLOW) X(wait4, ALLOW) X(kill, ALLOW)      \
-	X(uname, ALLOW) X(readlink, ALLOW) X(socketpair, UNIX_ONLY) X(mmap, ALLOW)                 \
+	X(getsockname, ALLOW) X(getpeername, ALLOW) X(uname, ALLOW) X(readlink, ALLOW)            \
+	X(socketpair, UNIX_ONLY) X(mmap, ALLOW)                                                    \
 	X(mprotect, ALLOW)
 #define EXEC_HIGH(X)                                                                               \
 	X(getuid, ALLOW) X(getgid, ALLOW) X(getegid, ALLOW) X(sigaltstack, ALLOW)                  \
