@@ -192,9 +192,21 @@ assert_confined() {
 	assert_equal "$output" EACCES
 }
 
-@test "a policy whose database directory does not exist is refused, not half applied" {
+@test "a policy whose database directory does not exist is refused with the reason, and the caller stops" {
 	run "$PROBE" --db "$BATS_TEST_TMPDIR/missing/mail.db" --spool "$TMPDIR" socket unix
 	needs_landlock
+	assert_equal "$status" 2
+	assert_equal "$output" "sandbox-probe: $BATS_TEST_TMPDIR/missing: No such file or directory"
+}
+
+@test "an exec_path that is missing or not an ELF program is refused with the reason, and the caller stops" {
+	needs_landlock
+	printf '#!/bin/sh\necho hi\n' >"$BATS_TEST_TMPDIR/script"
+	chmod 755 "$BATS_TEST_TMPDIR/script"
+	run "$PROBE" --db "$DB" --spool "$TMPDIR" --exec "$BATS_TEST_TMPDIR/script" socket unix
+	assert_equal "$status" 2
+	assert_equal "$output" "sandbox-probe: $BATS_TEST_TMPDIR/script: Exec format error"
+	run "$PROBE" --db "$DB" --spool "$TMPDIR" --exec "$BATS_TEST_TMPDIR/missing" socket unix
 	assert_equal "$status" 2
 	assert_equal "$output" "sandbox-probe: $BATS_TEST_TMPDIR/missing: No such file or directory"
 }
