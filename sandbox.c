@@ -445,12 +445,15 @@ static int exec_rules(int ruleset, const struct sandbox_policy *p, uint64_t hand
 			return -1;
 		}
 	}
+	/* A file that is missing now stays out of reach; the program then
+	 * reports it (smtpd goes on without TLS). */
 	for (size_t i = 0; p->exec_read && p->exec_read[i]; i++) {
-		if (ll_allow(ruleset, p->exec_read[i], LL_FS_READ_FILE | LL_FS_READ_DIR, handled) !=
-		    0) {
-			snprintf(err, errlen, "%s: %s", p->exec_read[i], strerror(errno));
-			return -1;
-		}
+		const char *path = p->exec_read[i];
+		if (ll_allow(ruleset, path, LL_FS_READ_FILE | LL_FS_READ_DIR, handled) == 0 ||
+		    errno == ENOENT || errno == ENOTDIR)
+			continue;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }

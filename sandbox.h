@@ -30,9 +30,9 @@ struct sandbox_policy {
 	const char *exec_path;
 	/*
 	 * With exec_path: more paths the program must read (its certificate
-	 * and key, a configuration file), NULL-terminated, or NULL.  The
-	 * program inherits this process's Landlock domain, so whatever it
-	 * reads, this process can read too.
+	 * and key, a configuration file), NULL-terminated, or NULL; one that
+	 * does not exist is skipped.  The program inherits this process's
+	 * Landlock domain, so whatever it reads, this process can read too.
 	 */
 	const char *const *exec_read;
 };

@@ -174,6 +174,11 @@ assert_confined() {
 	assert_equal "$output" "exit 0"
 	probe --exec /usr/bin/head spawn /usr/bin/head -c 1 "$BATS_TEST_TMPDIR/db/file"
 	assert_equal "$output" "exit 0"
+	# A missing file (a certificate not there yet) is skipped, not an error.
+	probe --exec /usr/bin/head --exec-read "$BATS_TEST_TMPDIR/elsewhere/none" \
+		spawn /usr/bin/head -c 1 "$BATS_TEST_TMPDIR/elsewhere/none"
+	assert_equal "$status" 0
+	assert_equal "${lines[1]}" "exit 1"
 }
 
 @test "with exec_path, sockets other than AF_UNIX, /etc/passwd, threads, namespaces and ptrace stay forbidden" {
