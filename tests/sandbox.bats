@@ -216,6 +216,23 @@ assert_confined() {
 	assert_equal "$output" "sandbox-probe: $BATS_TEST_TMPDIR/missing: No such file or directory"
 }
 
+@test "smtpd confines itself after it opens the database and before it reads the client's first byte" {
+	needs_sandboxed_smtpd
+	printf 'QUIT\r\n' >"$BATS_TEST_TMPDIR/in"
+	strace -o "$BATS_TEST_TMPDIR/trace" -e trace=openat,read,prctl,landlock_restrict_self \
+		"$SMTPD" --db "$DB" --hostname mx.test --log stderr \
+		<"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/replies" 2>>"$LOG"
+	assert_equal "$(tr -d '\r' <"$BATS_TEST_TMPDIR/replies")" $'220 mx.test ESMTP ready\n221 2.0.0 mx.test closing connection'
+	local t="$BATS_TEST_TMPDIR/trace" db landlock seccomp first_read
+	db=$(grep -n "openat(.*\"$DB\"" "$t" | head -1 | cut -d: -f1)
+	landlock=$(grep -n '^landlock_restrict_self(' "$t" | cut -d: -f1)
+	seccomp=$(grep -n '^prctl(PR_SET_SECCOMP' "$t" | cut -d: -f1)
+	first_read=$(grep -n '^read(0,' "$t" | head -1 | cut -d: -f1)
+	echo "database opened at line $db, Landlock $landlock, seccomp $seccomp, first read $first_read"
+	[[ -n $db && -n $landlock && -n $seccomp && -n $first_read ]]
+	((db < landlock && landlock < seccomp && seccomp < first_read))
+}
+
 @test "a running smtpd over TCP has no_new_privs, the seccomp filter and the limits, and takes mail" {
 	needs_sandboxed_smtpd
 	serve 127.0.0.1 inetd
