@@ -4,6 +4,10 @@
 #include "reply.h"
 
 #include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "limits.h"
 
 static const struct {
 	const char *code; /* RFC 5321 reply code */
@@ -14,6 +18,7 @@ static const struct {
 	[RP_GREETING] = {"220", NULL, "%s ESMTP ready"},
 	[RP_BYE] = {"221", "2.0.0", "%s closing connection"},
 	[RP_HELO] = {"250", NULL, "%s"},
+	[RP_EHLO_KEYWORD] = {"250", NULL, "%s"},
 	[RP_OK] = {"250", "2.0.0", "Ok"},
 	[RP_SENDER_OK] = {"250", "2.1.0", "Sender ok"},
 	[RP_RCPT_OK] = {"250", "2.1.5", "Recipient ok"},
@@ -51,19 +56,28 @@ static const struct {
 	[RP_PARAM_BAD] = {"501", "5.5.4", "Bad parameter: %s"},
 };
 
-void vreply(struct io *io, enum reply r, va_list ap)
+void vreply(struct io *io, enum reply r, bool more, va_list ap)
 {
+	char line[SMTP_REPLY_LINE_MAX + 1];
+	size_t room = SMTP_REPLY_LINE_MAX - 2; /* the CR LF always fits */
+	int n;
+
 	if (replies[r].dsn)
-		io_printf(io, "%s %s ", replies[r].code, replies[r].dsn);
+		n = snprintf(line, room + 1, "%s%c%s ", replies[r].code, more ? '-' : ' ',
+			     replies[r].dsn);
 	else
-		io_printf(io, "%s ", replies[r].code);
-		/* The format comes from the constant table above, whose entries
-		 * each document their arguments in reply.h. */
+		n = snprintf(line, room + 1, "%s%c", replies[r].code, more ? '-' : ' ');
+	/* The format comes from the constant table above, whose entries
+	 * each document their arguments in reply.h. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	io_vprintf(io, replies[r].text, ap);
+	n += vsnprintf(line + n, room + 1 - (size_t)n, replies[r].text, ap);
 #pragma GCC diagnostic pop
-	io_printf(io, "\r\n");
+	/* A text too long for one line is cut, never its line end. */
+	if ((size_t)n > room)
+		n = (int)room;
+	memcpy(line + n, "\r\n", 2);
+	io_write(io, line, (size_t)n + 2);
 }
 
 void reply(struct io *io, enum reply r, ...)
@@ -71,7 +85,16 @@ void reply(struct io *io, enum reply r, ...)
 	va_list ap;
 
 	va_start(ap, r);
-	vreply(io, r, ap);
+	vreply(io, r, false, ap);
+	va_end(ap);
+}
+
+void reply_more(struct io *io, enum reply r, ...)
+{
+	va_list ap;
+
+	va_start(ap, r);
+	vreply(io, r, true, ap);
 	va_end(ap);
 }
 

@@ -8,6 +8,7 @@
 #define SMTPD_REPLY_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 #include "io.h"
 
@@ -15,6 +16,7 @@ enum reply {
 	RP_GREETING, /* hostname */
 	RP_BYE,	     /* hostname */
 	RP_HELO,     /* hostname */
+	RP_EHLO_KEYWORD, /* an extension EHLO offers */
 	RP_OK,
 	RP_SENDER_OK,
 	RP_RCPT_OK,
@@ -49,9 +51,15 @@ enum reply {
 	RP_COUNT
 };
 
-/* reply - queue one reply line; arguments as the comment above says. */
+/*
+ * reply - queue one reply line, the last (or only) one of the reply;
+ * arguments as the comment above says.  A line is at most
+ * SMTP_REPLY_LINE_MAX bytes and always ends in CR LF: a longer text is
+ * cut.  reply_more queues a line that more follow ("250-...").
+ */
 void reply(struct io *io, enum reply r, ...);
-void vreply(struct io *io, enum reply r, va_list ap);
+void reply_more(struct io *io, enum reply r, ...);
+void vreply(struct io *io, enum reply r, bool more, va_list ap);
 
 /* reply_code, reply_dsn - "250" and "2.0.0", for the log. */
 const char *reply_code(enum reply r);

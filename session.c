@@ -95,7 +95,7 @@ static void say(struct session *s, enum reply r, ...)
 	va_list ap;
 
 	va_start(ap, r);
-	vreply(s->io, r, ap);
+	vreply(s->io, r, false, ap);
 	va_end(ap);
 	if (reply_is_error(r))
 		s->errors++;
@@ -176,20 +176,31 @@ static void cmd_helo(struct session *s, char *arg)
 	say(s, RP_HELO, s->cfg->hostname);
 }
 
+/* The extensions EHLO offers, after its greeting line and SIZE. */
+static const char *const extensions[] = {
+	"8BITMIME",	       /* RFC 6152 */
+	"ENHANCEDSTATUSCODES", /* RFC 2034 */
+	"CHUNKING",	       /* RFC 3030 */
+	"SMTPUTF8",	       /* RFC 6531 */
+	"DSN",		       /* RFC 3461 */
+};
+
 /* EHLO domain (RFC 5321 4.1.1.1): the extensions implemented here. */
 static void cmd_ehlo(struct session *s, char *arg)
 {
+	size_t n = sizeof extensions / sizeof *extensions;
+	char size[32];
+
 	if (!hello(s, arg, "EHLO hostname"))
 		return;
 	s->esmtp = true;
-	io_printf(s->io, "250-%s\r\n", s->cfg->hostname);
-	io_printf(s->io, "250-PIPELINING\r\n");				/* RFC 2920 */
-	io_printf(s->io, "250-SIZE %" PRIu64 "\r\n", s->cfg->max_size); /* RFC 1870 */
-	io_printf(s->io, "250-8BITMIME\r\n");				/* RFC 6152 */
-	io_printf(s->io, "250-ENHANCEDSTATUSCODES\r\n");		/* RFC 2034 */
-	io_printf(s->io, "250-CHUNKING\r\n");				/* RFC 3030 */
-	io_printf(s->io, "250-SMTPUTF8\r\n");				/* RFC 6531 */
-	io_printf(s->io, "250 DSN\r\n");				/* RFC 3461 */
+	snprintf(size, sizeof size, "SIZE %" PRIu64, s->cfg->max_size); /* RFC 1870 */
+	reply_more(s->io, RP_HELO, s->cfg->hostname);
+	reply_more(s->io, RP_EHLO_KEYWORD, "PIPELINING"); /* RFC 2920 */
+	reply_more(s->io, RP_EHLO_KEYWORD, size);
+	for (size_t i = 0; i + 1 < n; i++)
+		reply_more(s->io, RP_EHLO_KEYWORD, extensions[i]);
+	say(s, RP_EHLO_KEYWORD, extensions[n - 1]);
 }
 
 /* MAIL FROM:<reverse-path> [SP Mail-parameters] (RFC 5321 4.1.1.2) */
@@ -630,14 +641,18 @@ static const struct command {
 /* HELP [SP String] (RFC 5321 4.1.1.8): the commands in the table. */
 static void cmd_help(struct session *s, char *arg)
 {
-	char list[NCOMMANDS * 5 + 1] = "";
+	char list[SMTP_REPLY_LINE_MAX] = "";
+	size_t len = 0;
 
 	(void)arg;
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (commands[i].handler == cmd_expn)
 			continue; /* known, but not implemented */
-		strcat(list, " ");
-		strcat(list, commands[i].verb);
+		/* Bounded whatever the table holds: a reply is one line. */
+		int n = snprintf(list + len, sizeof list - len, " %s", commands[i].verb);
+		if (n < 0 || (size_t)n >= sizeof list - len)
+			break;
+		len += (size_t)n;
 	}
 	say(s, RP_HELP, list);
 }

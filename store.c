@@ -8,6 +8,7 @@
  */
 #include "store.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -80,26 +81,38 @@ struct store {
  */
 #define QUEUE_BYTE 0x7fffffff00000000LL
 
+/* The alarm repeats this often after the first, in case the first came
+ * before fcntl() began to wait: the wait then overruns by this at most. */
+#define QUEUE_ALARM_REPEAT_MS 10
+
 /* on_alarm - only interrupts the wait below. */
 static void on_alarm(int sig)
 {
 	(void)sig;
 }
 
-/* queue_enter - wait for this process's turn to write, at most the busy
- * timeout; false if it did not come (or there is no queue). */
-static bool queue_enter(struct store *st)
+/* queue_enter - wait for this process's turn to write, at most wait_ms;
+ * false if it did not come (or there is no queue). */
+static bool queue_enter(struct store *st, int64_t wait_ms)
 {
 	struct flock fl = {
 		.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = QUEUE_BYTE, .l_len = 1};
 	struct sigaction sa = {.sa_handler = on_alarm}, old;
-	struct itimerval wait = {.it_value = {STORE_BUSY_TIMEOUT_MS / 1000, 0}}, off = {0};
+	struct itimerval wait = {
+		.it_value = {.tv_sec = wait_ms / 1000, .tv_usec = wait_ms % 1000 * 1000},
+		.it_interval = {.tv_sec = 0, .tv_usec = QUEUE_ALARM_REPEAT_MS * 1000},
+	};
+	struct itimerval off = {0};
 	int rc;
 
 	if (st->queue_fd < 0)
 		return false;
 	if (fcntl(st->queue_fd, F_OFD_SETLK, &fl) == 0)
 		return true;
+	if (wait_ms <= 0)
+		return false;
+	/* A zero it_value would disarm the timer: a wait without end. */
+	assert(wait.it_value.tv_sec > 0 || wait.it_value.tv_usec > 0);
 	sigaction(SIGALRM, &sa, &old); /* no SA_RESTART: the alarm ends the wait */
 	setitimer(ITIMER_REAL, &wait, NULL);
 	rc = fcntl(st->queue_fd, F_OFD_SETLKW, &fl);
@@ -115,6 +128,15 @@ static void queue_leave(struct store *st)
 		.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = QUEUE_BYTE, .l_len = 1};
 
 	fcntl(st->queue_fd, F_OFD_SETLK, &fl);
+}
+
+/* now_ms - the monotonic clock in milliseconds. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* fail - put "what: sqlite's message" in err. */
@@ -369,29 +391,36 @@ static int next_id(struct store *st, int64_t *id)
 	return rc;
 }
 
-/* copy_body - write header then spool into the message's body blob. */
+/*
+ * copy_body - write header then spool into the message's body blob, which
+ * was made hdrlen + body->size bytes long.  SQLITE_IOERR_SHORT_READ if the
+ * spool could not be read, or did not give exactly body->size bytes.
+ */
 static int copy_body(struct store *st, int64_t id, const char *hdr, size_t hdrlen,
 		     struct spool *body)
 {
 	static char buf[COPY_CHUNK];
 	sqlite3_blob *blob;
-	int off = (int)hdrlen;
+	uint64_t copied = 0;
 	int rc = sqlite3_blob_open(st->db, "main", "messages", "body", id, 1, &blob);
 
 	if (rc != SQLITE_OK)
 		return rc;
 	rc = sqlite3_blob_write(blob, hdr, (int)hdrlen, 0);
 	if (rc == SQLITE_OK && !spool_rewind(body))
-		rc = SQLITE_IOERR;
+		rc = SQLITE_IOERR_SHORT_READ;
 	while (rc == SQLITE_OK) {
 		ssize_t n = spool_read(body, buf, sizeof buf);
-		if (n < 0)
-			rc = SQLITE_IOERR;
-		if (n <= 0)
+		if (n < 0 || copied + (uint64_t)n > body->size)
+			rc = SQLITE_IOERR_SHORT_READ;
+		if (n <= 0 || rc != SQLITE_OK)
 			break;
-		rc = sqlite3_blob_write(blob, buf, (int)n, off);
-		off += (int)n;
+		/* Within INT32_MAX: store_deliver checked hdrlen + size. */
+		rc = sqlite3_blob_write(blob, buf, (int)n, (int)(hdrlen + copied));
+		copied += (uint64_t)n;
 	}
+	if (rc == SQLITE_OK && copied != body->size)
+		rc = SQLITE_IOERR_SHORT_READ;
 	int rc2 = sqlite3_blob_close(blob);
 	return rc != SQLITE_OK ? rc : rc2;
 }
@@ -406,10 +435,16 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, st
 	int rc;
 	bool queued;
 	struct tm tm;
+	int64_t deadline, left;
 
 	gmtime_r(&env->received, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	queued = queue_enter(st);
+	/* One deadline for the whole wait: what the queue leaves of it is
+	 * SQLite's busy timeout (0: do not wait at all). */
+	deadline = now_ms() + STORE_BUSY_TIMEOUT_MS;
+	queued = queue_enter(st, STORE_BUSY_TIMEOUT_MS);
+	left = deadline - now_ms();
+	sqlite3_busy_timeout(st->db, left > 0 ? (int)left : 0);
 	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
@@ -459,9 +494,12 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, st
 out:
 	if (rc != SQLITE_OK) {
 		/* SQLITE_TOOBIG comes from the checks above, or from SQLite
-		 * for a body past its limit: what says which. */
+		 * for a body past its limit: what says which.  A short read
+		 * is the spool's, which SQLite knows nothing of. */
 		if (rc == SQLITE_TOOBIG)
 			snprintf(err, errlen, "%s", what);
+		else if (rc == SQLITE_IOERR_SHORT_READ)
+			snprintf(err, errlen, "%s: the spool could not be read back whole", what);
 		else
 			snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
 		if (!sqlite3_get_autocommit(st->db))
