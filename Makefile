@@ -34,7 +34,7 @@ LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3)
 endif
 
 # Everything but main(): what the fuzzer drives.
-CORE = session.c esmtp.c store.c store_perf.c trace.c io.c body.c spool.c parse.c reply.c log.c
+CORE = session.c transaction.c esmtp.c store.c store_perf.c trace.c io.c body.c spool.c parse.c reply.c log.c
 SRCS = smtpd.c checkpointer.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 

@@ -5,6 +5,8 @@
 #include "parse.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -393,4 +395,23 @@ int parse_param(const char **s, char *buf, char **key, char **value)
 		return -1;
 	*s = p;
 	return 1;
+}
+
+/*
+ * bdat-cmd   = "BDAT" SP chunk-size [ SP end-marker ] CR LF
+ * chunk-size = 1*DIGIT
+ * end-marker = "LAST"                                  (RFC 3030 3)
+ */
+bool parse_bdat(const char *arg, uint64_t *size, bool *last)
+{
+	char *end;
+
+	if (!is_digit(*arg) || strspn(arg, "0123456789") > 20)
+		return false;
+	errno = 0;
+	*size = strtoull(arg, &end, 10);
+	if (errno == ERANGE)
+		return false;
+	*last = strcasecmp(end, " LAST") == 0;
+	return *last || *end == '\0';
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "limits.h"
 
@@ -59,5 +60,9 @@ bool utf8_addr_valid(const char *s, bool unitext);
  * strlen(*s) + 1 bytes.
  */
 int parse_param(const char **s, char *buf, char **key, char **value);
+
+/* parse_bdat - BDAT's arguments (RFC 3030 3), "SIZE" or "SIZE LAST" (any
+ * case); false if they cannot be read. */
+bool parse_bdat(const char *arg, uint64_t *size, bool *last);
 
 #endif

@@ -5,8 +5,9 @@
  * states it is allowed in and its longest line.  The table refuses what
  * is out of order (503), so handlers only validate their arguments and
  * act, sending exactly one reply.  A session holds at most one
- * transaction; RSET, HELO/EHLO, the end of a message (DATA or BDAT LAST)
- * and the session's end all clear it through tx_reset().
+ * transaction (transaction.h); RSET, HELO/EHLO, the end of a message
+ * (DATA or BDAT LAST) and the session's end all close it through
+ * tx_end().
  */
 #include "session.h"
 
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "parse.h"
 #include "reply.h"
+#include "transaction.h"
 
 enum state {
 	S_CONNECTED = 1, /* greeted, waiting for HELO/EHLO */
@@ -60,17 +62,6 @@ static const char *const end_names[] = {
 	[END_DESYNC] = "unreadable BDAT size",
 };
 
-struct transaction {
-	struct path from;
-	struct mail_params mail;
-	struct recipient *rcpt; /* each in one owned block (add_rcpt) */
-	size_t nrcpt, cap;
-	struct body_result body; /* the message text so far */
-	bool chunk_cr;		 /* the last BDAT chunk ended in CR */
-	enum reply failed;	 /* RP_OK, or the refusal of a BDAT chunk that
-				    the rest get until LAST or RSET */
-};
-
 struct session {
 	const struct config *cfg;
 	struct io *io;
@@ -84,37 +75,63 @@ struct session {
 	unsigned overshoot; /* recipients refused as over the limit */
 	char helo[SMTP_DOMAIN_MAX + 1];
 	struct transaction tx;
-	struct spool spool;
 	/* A command line: the longest allowed, its CR LF, and the NUL. */
 	char line[SMTP_PARAM_LINE_MAX + 1];
 };
 
-/* say - send a reply and count it if it is an error. */
-static void say(struct session *s, enum reply r, ...)
+/* send_counted - send a reply (by its RPL_ name); a 4xx or 5xx one counts
+ * towards the session's error limit. */
+static void __attribute__((format(printf, 5, 6)))
+send_counted(struct session *s, enum reply r, const char *code, const char *dsn, const char *fmt,
+	     ...)
 {
 	va_list ap;
 
-	va_start(ap, r);
-	vreply(s->io, r, false, ap);
+	va_start(ap, fmt);
+	vreply(s->io, r, false, code, dsn, fmt, ap);
 	va_end(ap);
 	if (reply_is_error(r))
 		s->errors++;
 }
 
-/* tx_reset - forget the transaction; the session stays. */
-static void tx_reset(struct session *s)
+/* send_uncounted - send a reply that never counts as an error: the
+ * session's own last words, and refusals an RFC excuses. */
+static void __attribute__((format(printf, 5, 6)))
+send_uncounted(struct session *s, enum reply r, const char *code, const char *dsn,
+	       const char *fmt, ...)
 {
-	for (size_t i = 0; i < s->tx.nrcpt; i++)
-		free((char *)s->tx.rcpt[i].addr);
-	s->tx.nrcpt = 0;
-	s->tx.from.addr[0] = '\0';
-	memset(&s->tx.mail, 0, sizeof s->tx.mail);
-	memset(&s->tx.body, 0, sizeof s->tx.body);
-	s->tx.chunk_cr = false;
-	s->tx.failed = RP_OK;
-	spool_reset(&s->spool);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreply(s->io, r, false, code, dsn, fmt, ap);
+	va_end(ap);
+}
+
+/* refuse - send refusal r, named by its enum (its text takes no
+ * arguments), counted as an error. */
+static void refuse(struct session *s, enum reply r)
+{
+	reply_plain(s->io, r);
+	s->errors++;
+}
+
+/* tx_end - the transaction is over: forget it; the session stays. */
+static void tx_end(struct session *s)
+{
+	tx_reset(&s->tx);
 	if (s->state > S_READY)
 		s->state = S_READY;
+}
+
+/* session_reset - back to where the greeting left the client: no name,
+ * no transaction.  At the start, and after a TLS handshake (RFC 3207
+ * 4.2, which forgets all the client said before it). */
+static void session_reset(struct session *s)
+{
+	tx_end(s);
+	s->state = S_CONNECTED;
+	s->esmtp = s->helo_utf8 = false;
+	s->helo[0] = '\0';
 }
 
 /* fault - our own failure: tell the client to come back, then end. */
@@ -123,7 +140,7 @@ static void fault(struct session *s, const char *why)
 	struct log_field f[] = {{"CLIENT", s->client_addr}, {"REASON", why}};
 
 	log_event(LOG_ERR, f, 2, "internal error");
-	reply(s->io, RP_UNAVAILABLE, s->cfg->hostname);
+	send_uncounted(s, RPL_UNAVAILABLE, s->cfg->hostname);
 	s->end = END_FAULT;
 }
 
@@ -136,7 +153,18 @@ static const char *word(const char *arg, const char *kw)
 	return strncasecmp(arg, kw, n) == 0 ? arg + n : NULL;
 }
 
-/* hello - shared by HELO and EHLO: check the argument, start afresh. */
+/* param_refused - the reply to a parameter esmtp.c refused with r. */
+static void param_refused(struct session *s, enum reply r, const char *why)
+{
+	if (r == RP_PARAM_BAD)
+		send_counted(s, RPL_PARAM_BAD, why);
+	else
+		refuse(s, r);
+}
+
+/* hello - shared by HELO and EHLO: check the argument, start afresh.
+ * Any name of one word is taken (trace.c decides what of it goes into
+ * Received:). */
 static bool hello(struct session *s, const char *arg, const char *usage)
 {
 	size_t n = strlen(arg);
@@ -144,25 +172,25 @@ static bool hello(struct session *s, const char *arg, const char *usage)
 	while (n > 0 && arg[n - 1] == ' ')
 		n--;
 	if (n == 0 || memchr(arg, ' ', n)) {
-		say(s, RP_SYNTAX, usage);
+		send_counted(s, RPL_SYNTAX, usage);
 		return false;
 	}
 	if (n > SMTP_DOMAIN_MAX) {
-		say(s, RP_PARAM_BAD, "host name too long");
+		send_counted(s, RPL_PARAM_BAD, "host name too long");
 		return false;
 	}
 	/* RFC 6531 3.7.1: a UTF-8 name is for SMTPUTF8 transactions only;
 	 * MAIL checks that once it knows. */
 	if (!utf8_valid(arg, n)) {
-		say(s, RP_PARAM_BAD, "host name is not valid UTF-8");
+		send_counted(s, RPL_PARAM_BAD, "host name is not valid UTF-8");
 		return false;
 	}
+	tx_end(s);
 	s->helo_utf8 = false;
 	for (size_t i = 0; i < n; i++)
 		s->helo_utf8 |= (unsigned char)arg[i] >= 0x80;
 	memcpy(s->helo, arg, n);
 	s->helo[n] = '\0';
-	tx_reset(s);
 	s->state = S_READY;
 	return true;
 }
@@ -173,10 +201,11 @@ static void cmd_helo(struct session *s, char *arg)
 	if (!hello(s, arg, "HELO hostname"))
 		return;
 	s->esmtp = false;
-	say(s, RP_HELO, s->cfg->hostname);
+	send_counted(s, RPL_HELO, s->cfg->hostname);
 }
 
-/* The extensions EHLO offers, after its greeting line and SIZE. */
+/* What EHLO offers after its first line, PIPELINING (RFC 2920) and SIZE
+ * (RFC 1870). */
 static const char *const extensions[] = {
 	"8BITMIME",	       /* RFC 6152 */
 	"ENHANCEDSTATUSCODES", /* RFC 2034 */
@@ -189,50 +218,53 @@ static const char *const extensions[] = {
 static void cmd_ehlo(struct session *s, char *arg)
 {
 	size_t n = sizeof extensions / sizeof *extensions;
-	char size[32];
 
 	if (!hello(s, arg, "EHLO hostname"))
 		return;
 	s->esmtp = true;
-	snprintf(size, sizeof size, "SIZE %" PRIu64, s->cfg->max_size); /* RFC 1870 */
-	reply_more(s->io, RP_HELO, s->cfg->hostname);
-	reply_more(s->io, RP_EHLO_KEYWORD, "PIPELINING"); /* RFC 2920 */
-	reply_more(s->io, RP_EHLO_KEYWORD, size);
+	reply_more(s->io, RPL_HELO, s->cfg->hostname);
+	reply_more(s->io, RPL_EHLO_KEYWORD, "PIPELINING");
+	reply_more(s->io, RP_EHLO_KEYWORD, "250", NULL, "SIZE %" PRIu64, s->cfg->max_size);
 	for (size_t i = 0; i + 1 < n; i++)
-		reply_more(s->io, RP_EHLO_KEYWORD, extensions[i]);
-	say(s, RP_EHLO_KEYWORD, extensions[n - 1]);
+		reply_more(s->io, RPL_EHLO_KEYWORD, extensions[i]);
+	send_counted(s, RPL_EHLO_KEYWORD, extensions[n - 1]);
 }
 
-/* MAIL FROM:<reverse-path> [SP Mail-parameters] (RFC 5321 4.1.1.2) */
+/* MAIL FROM:<reverse-path> [SP Mail-parameters] (RFC 5321 4.1.1.2):
+ * everything is checked before the transaction takes any of it. */
 static void cmd_mail(struct session *s, char *arg)
 {
 	const char *p = word(arg, "FROM:"), *why = NULL;
+	struct path from;
+	struct mail_params mp;
 	enum reply r;
 
 	if (!p) {
-		say(s, RP_SYNTAX, "MAIL FROM:<address>");
+		send_counted(s, RPL_SYNTAX, "MAIL FROM:<address>");
 		return;
 	}
 	while (*p == ' ') /* RFC 5321 forbids it; many clients do it */
 		p++;
-	if ((why = parse_path(p, &s->tx.from, &p, true, false))) {
-		say(s, RP_BAD_SENDER, why);
+	if ((why = parse_path(p, &from, &p, true, false))) {
+		send_counted(s, RPL_BAD_SENDER, why);
 		return;
 	}
-	if ((r = esmtp_mail(p, &s->tx.mail, &why)) != RP_OK) {
-		say(s, r, why);
+	if ((r = esmtp_mail(p, &mp, &why)) != RP_OK) {
+		param_refused(s, r, why);
 		return;
 	}
-	if ((s->tx.from.utf8 || s->helo_utf8) && !s->tx.mail.smtputf8) {
-		say(s, RP_NEEDS_UTF8);
+	if ((from.utf8 || s->helo_utf8) && !mp.smtputf8) {
+		send_counted(s, R_NEEDS_UTF8);
 		return;
 	}
-	if (s->tx.mail.has_size && s->tx.mail.size > s->cfg->max_size) {
-		say(s, RP_SIZE_DECLARED);
+	if (mp.has_size && mp.size > s->cfg->max_size) {
+		send_counted(s, RPL_SIZE_DECLARED);
 		return;
 	}
+	s->tx.from = from;
+	s->tx.mail = mp;
 	s->state = S_MAIL;
-	say(s, RP_SENDER_OK);
+	send_counted(s, RPL_SENDER_OK);
 }
 
 /* accepted_domain - may mail for this recipient be taken? */
@@ -251,34 +283,6 @@ static bool accepted_domain(const struct session *s, const struct path *to)
 	return false;
 }
 
-/* add_rcpt - keep a copy of the address and its DSN parameters, in one
- * block that tx_reset() frees; false when out of memory. */
-static bool add_rcpt(struct transaction *tx, const char *addr, const struct rcpt_params *rp)
-{
-	size_t a = strlen(addr) + 1, n = strlen(rp->notify) + 1, o = strlen(rp->orcpt) + 1;
-	char *block;
-
-	if (tx->nrcpt == tx->cap) {
-		size_t cap = tx->cap ? tx->cap * 2 : 8;
-		struct recipient *more = realloc(tx->rcpt, cap * sizeof *more);
-		if (!more)
-			return false;
-		tx->rcpt = more;
-		tx->cap = cap;
-	}
-	if (!(block = malloc(a + n + o)))
-		return false;
-	memcpy(block, addr, a);
-	memcpy(block + a, rp->notify, n);
-	memcpy(block + a + n, rp->orcpt, o);
-	tx->rcpt[tx->nrcpt++] = (struct recipient){
-		.addr = block,
-		.notify = n > 1 ? block + a : NULL,
-		.orcpt = o > 1 ? block + a + n : NULL,
-	};
-	return true;
-}
-
 /* RCPT TO:<forward-path> [SP Rcpt-parameters] (RFC 5321 4.1.1.3) */
 static void cmd_rcpt(struct session *s, char *arg)
 {
@@ -288,31 +292,31 @@ static void cmd_rcpt(struct session *s, char *arg)
 	enum reply r;
 
 	if (!p) {
-		say(s, RP_SYNTAX, "RCPT TO:<address>");
+		send_counted(s, RPL_SYNTAX, "RCPT TO:<address>");
 		return;
 	}
 	while (*p == ' ')
 		p++;
 	if ((why = parse_path(p, &to, &p, false, true))) {
-		say(s, RP_BAD_RCPT, why);
+		send_counted(s, RPL_BAD_RCPT, why);
 		return;
 	}
 	if (to.at == 0 && strcasecmp(to.addr, "postmaster") != 0) {
-		say(s, RP_BAD_RCPT, "domain missing");
+		send_counted(s, RPL_BAD_RCPT, "domain missing");
 		return;
 	}
 	if ((r = esmtp_rcpt(p, s->tx.mail.smtputf8, &rp, &why)) != RP_OK) {
-		say(s, r, why);
+		param_refused(s, r, why);
 		return;
 	}
 	if (to.utf8 && !s->tx.mail.smtputf8) {
-		say(s, RP_NEEDS_UTF8);
+		send_counted(s, R_NEEDS_UTF8);
 		return;
 	}
 	if (!accepted_domain(s, &to)) {
 		struct log_field f[] = {{"CLIENT", s->client_addr}, {"RCPT", to.addr}};
 		log_event(LOG_NOTICE, f, 2, "recipient refused: domain not served");
-		say(s, RP_RELAY_DENIED);
+		send_counted(s, RPL_RELAY_DENIED);
 		return;
 	}
 	if (s->tx.nrcpt >= s->cfg->max_recipients) {
@@ -320,41 +324,17 @@ static void cmd_rcpt(struct session *s, char *arg)
 		 * takes the rest to another transaction; those 452s are
 		 * not errors until the list is absurd. */
 		if (++s->overshoot > SMTP_RCPT_OVERSHOOT)
-			say(s, RP_TOO_MANY_RCPTS);
+			send_counted(s, RPL_TOO_MANY_RCPTS);
 		else
-			reply(s->io, RP_TOO_MANY_RCPTS);
+			send_uncounted(s, RPL_TOO_MANY_RCPTS);
 		return;
 	}
-	if (!add_rcpt(&s->tx, to.addr, &rp)) {
+	if (!tx_add_rcpt(&s->tx, to.addr, &rp)) {
 		fault(s, "out of memory");
 		return;
 	}
 	s->state = S_RCPT;
-	say(s, RP_RCPT_OK);
-}
-
-/* protocol - the "with" of Received: (RFC 3848, RFC 6531 3.7.3). */
-static const char *protocol(const struct session *s)
-{
-	if (s->tx.mail.smtputf8)
-		return "UTF8SMTP";
-	return s->esmtp ? "ESMTP" : "SMTP";
-}
-
-/* join_rcpts - the recipients, comma-separated, cut to fit buf. */
-static void join_rcpts(const struct transaction *tx, char *buf, size_t cap)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < tx->nrcpt; i++) {
-		int n = snprintf(buf + len, cap - len, "%s%s", i ? "," : "", tx->rcpt[i].addr);
-		if (n < 0 || (size_t)n >= cap - len) {
-			snprintf(buf + (cap > 4 ? cap - 4 : 0), cap > 4 ? 4 : cap, "...");
-			return;
-		}
-		len += (size_t)n;
-	}
+	send_counted(s, RPL_RCPT_OK);
 }
 
 /* verdict - what the text read so far allows before any store: RP_OK,
@@ -369,10 +349,10 @@ static enum reply verdict(const struct session *s, char *err, size_t cap)
 		snprintf(err, cap, "message larger than %" PRIu64 " bytes", s->cfg->max_size);
 		return RP_TOO_BIG;
 	}
-	if (s->spool.failed) {
-		snprintf(err, cap, "spool: %s", strerror(s->spool.err));
-		return s->spool.err == ENOSPC || s->spool.err == EDQUOT ? RP_STORE_FULL
-									 : RP_STORE_TEMP;
+	if (s->tx.spool.failed) {
+		snprintf(err, cap, "spool: %s", strerror(s->tx.spool.err));
+		return s->tx.spool.err == ENOSPC || s->tx.spool.err == EDQUOT ? RP_STORE_FULL
+									       : RP_STORE_TEMP;
 	}
 	return RP_OK;
 }
@@ -386,17 +366,12 @@ static enum reply store_message(struct session *s, int64_t *id, char *err, size_
 		.by = s->cfg->hostname,
 		.helo = s->helo,
 		.client_addr = s->client_addr,
-		.protocol = protocol(s),
-		.mail_from = s->tx.from.addr,
-		.body_type = s->tx.mail.body,
-		.smtputf8 = s->tx.mail.smtputf8,
-		.dsn_ret = s->tx.mail.ret,
-		.dsn_envid = s->tx.mail.envid[0] ? s->tx.mail.envid : NULL,
-		.rcpt = s->tx.rcpt,
-		.nrcpt = s->tx.nrcpt,
+		/* The "with" of Received: (RFC 3848, RFC 6531 3.7.3). */
+		.protocol = s->tx.mail.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
 	};
 
-	switch (store_deliver(s->store, &env, &s->spool, id, err, cap)) {
+	tx_envelope(&s->tx, &env);
+	switch (store_deliver(s->store, &env, &s->tx.spool, id, err, cap)) {
 	case STORE_OK:
 		return RP_QUEUED;
 	case STORE_FULL:
@@ -413,11 +388,6 @@ static enum reply store_message(struct session *s, int64_t *id, char *err, size_
 static void log_outcome(const struct session *s, enum reply r, int64_t id, const char *err)
 {
 	char size[24], nrcpt[24], idtext[24], rcpts[1024];
-
-	snprintf(size, sizeof size, "%" PRIu64, s->tx.body.size);
-	snprintf(nrcpt, sizeof nrcpt, "%zu", s->tx.nrcpt);
-	snprintf(idtext, sizeof idtext, "%" PRId64, id);
-	join_rcpts(&s->tx, rcpts, sizeof rcpts);
 	struct log_field f[] = {
 		{"CLIENT", s->client_addr},
 		{"HELO", s->helo},
@@ -429,6 +399,11 @@ static void log_outcome(const struct session *s, enum reply r, int64_t id, const
 		{"DSN", reply_dsn(r)},
 		{r == RP_QUEUED ? "ID" : "REASON", r == RP_QUEUED ? idtext : err},
 	};
+
+	snprintf(size, sizeof size, "%" PRIu64, s->tx.body.size);
+	snprintf(nrcpt, sizeof nrcpt, "%zu", s->tx.nrcpt);
+	snprintf(idtext, sizeof idtext, "%" PRId64, id);
+	tx_rcpt_list(&s->tx, rcpts, sizeof rcpts);
 	log_event(r == RP_QUEUED ? LOG_INFO : LOG_NOTICE, f, sizeof f / sizeof *f,
 		  r == RP_QUEUED ? "message accepted" : "message refused");
 }
@@ -446,23 +421,11 @@ static void deliver(struct session *s)
 	log_outcome(s, r, id, err);
 	if (r == RP_QUEUED) {
 		s->accepted++;
-		say(s, RP_QUEUED, (long long)id);
+		send_counted(s, RPL_QUEUED, (long long)id);
 	} else {
-		say(s, r);
+		refuse(s, r);
 	}
-	tx_reset(s);
-}
-
-/* fail_bdat - a chunk took the message over the limit: refuse it now, and
- * give every later chunk the same answer until LAST or RSET (cmd_bdat). */
-static void fail_bdat(struct session *s)
-{
-	char err[512] = "";
-	enum reply r = verdict(s, err, sizeof err);
-
-	log_outcome(s, r, 0, err);
-	say(s, r);
-	s->tx.failed = r;
+	tx_end(s);
 }
 
 /* read_status - turn an I/O failure while reading text into the end. */
@@ -479,35 +442,14 @@ static void read_status(struct session *s, enum io_status st)
 /* DATA (RFC 5321 4.1.1.4) */
 static void cmd_data(struct session *s, char *arg)
 {
-	enum io_status st;
-
 	if (*arg) {
-		say(s, RP_SYNTAX, "DATA");
+		send_counted(s, RPL_SYNTAX, "DATA");
 		return;
 	}
-	say(s, RP_DATA_GO);
-	st = body_read(s->io, &s->spool, s->cfg->max_size, &s->tx.body);
-	read_status(s, st);
-	if (st == IO_OK)
+	send_counted(s, RPL_DATA_GO);
+	read_status(s, body_read(s->io, &s->tx.spool, s->cfg->max_size, &s->tx.body));
+	if (s->end == END_NONE)
 		deliver(s);
-}
-
-/*
- * bdat_size - "BDAT" SP chunk-size [ SP end-marker ] (RFC 3030 3):
- * chunk-size = 1*DIGIT, end-marker = "LAST".  False if unreadable.
- */
-static bool bdat_size(const char *arg, uint64_t *size, bool *last)
-{
-	char *end;
-
-	if (*arg < '0' || *arg > '9' || strspn(arg, "0123456789") > 20)
-		return false;
-	errno = 0;
-	*size = strtoull(arg, &end, 10);
-	if (errno == ERANGE)
-		return false;
-	*last = strcasecmp(end, " LAST") == 0;
-	return *last || *end == '\0';
 }
 
 /* bdat_refused - a BDAT the table refused still carries its chunk: read
@@ -517,10 +459,26 @@ static void bdat_refused(struct session *s, char *arg)
 	uint64_t size;
 	bool last;
 
-	if (!bdat_size(arg, &size, &last))
+	if (!parse_bdat(arg, &size, &last))
 		s->end = END_DESYNC;
 	else
 		read_status(s, io_skip(s->io, size));
+}
+
+/*
+ * bdat_failed - a chunk of a message already refused.  RFC 3030 2: the
+ * chunks a client pipelined after the failed one are read and dropped;
+ * each gets the same refusal, not counted again, and LAST ends the
+ * transaction.
+ */
+static void bdat_failed(struct session *s, uint64_t size, bool last)
+{
+	read_status(s, io_skip(s->io, size));
+	if (s->end != END_NONE)
+		return;
+	reply_plain(s->io, s->tx.failed);
+	if (last)
+		tx_end(s);
 }
 
 /* BDAT chunk-size [LAST] (RFC 3030 2) */
@@ -529,84 +487,77 @@ static void cmd_bdat(struct session *s, char *arg)
 	uint64_t size;
 	bool last;
 
-	if (!bdat_size(arg, &size, &last)) {
+	if (!parse_bdat(arg, &size, &last)) {
 		/* Without the size the stream cannot be followed. */
-		say(s, RP_SYNTAX, "BDAT size [LAST]");
+		send_counted(s, RPL_SYNTAX, "BDAT size [LAST]");
 		s->end = END_DESYNC;
 		return;
 	}
 	if (s->tx.failed != RP_OK) {
-		/* RFC 3030 2: the chunks the client pipelined after a failed
-		 * one are read and dropped; each gets the same failure, not
-		 * counted again as an error, and LAST ends the transaction. */
-		read_status(s, io_skip(s->io, size));
-		if (s->end != END_NONE)
-			return;
-		reply(s->io, s->tx.failed);
-		if (last)
-			tx_reset(s);
+		bdat_failed(s, size, last);
 		return;
 	}
 	s->state = S_BDAT;
-	read_status(s, chunk_read(s->io, &s->spool, size, s->cfg->max_size, &s->tx.chunk_cr,
+	read_status(s, chunk_read(s->io, &s->tx.spool, size, s->cfg->max_size, &s->tx.chunk_cr,
 				  &s->tx.body));
 	if (s->end != END_NONE)
 		return;
-	if (s->tx.body.too_big) { /* no use reading the rest first */
-		fail_bdat(s);
+	if (s->tx.body.too_big) { /* refused now: no use waiting for LAST */
+		char err[512];
+		s->tx.failed = verdict(s, err, sizeof err);
+		log_outcome(s, s->tx.failed, 0, err);
+		refuse(s, s->tx.failed);
 		if (last)
-			tx_reset(s);
-		return;
+			tx_end(s);
+	} else if (!last) {
+		send_counted(s, RPL_CHUNK_OK, (unsigned long long)size);
+	} else {
+		if (s->tx.chunk_cr) /* the text ended in a CR without its LF */
+			s->tx.body.bare_eol = true;
+		deliver(s);
 	}
-	if (!last) {
-		say(s, RP_CHUNK_OK, (unsigned long long)size);
-		return;
-	}
-	if (s->tx.chunk_cr) /* the text ended in a CR without its LF */
-		s->tx.body.bare_eol = true;
-	deliver(s);
 }
 
 /* RSET (RFC 5321 4.1.1.5) */
 static void cmd_rset(struct session *s, char *arg)
 {
 	if (*arg) {
-		say(s, RP_SYNTAX, "RSET");
+		send_counted(s, RPL_SYNTAX, "RSET");
 		return;
 	}
-	tx_reset(s);
-	say(s, RP_OK);
+	tx_end(s);
+	send_counted(s, RPL_OK);
 }
 
 /* VRFY string (RFC 5321 4.1.1.6): 252, as 3.5.3 allows. */
 static void cmd_vrfy(struct session *s, char *arg)
 {
 	if (!*arg) {
-		say(s, RP_SYNTAX, "VRFY address");
+		send_counted(s, RPL_SYNTAX, "VRFY address");
 		return;
 	}
-	say(s, RP_VRFY);
+	send_counted(s, RPL_VRFY);
 }
 
 /* EXPN (RFC 5321 4.1.1.7): lists are not expanded here. */
 static void cmd_expn(struct session *s, char *arg)
 {
 	(void)arg;
-	say(s, RP_NOT_IMPLEMENTED);
+	send_counted(s, RPL_NOT_IMPLEMENTED);
 }
 
 /* NOOP [SP String] (RFC 5321 4.1.1.9) */
 static void cmd_noop(struct session *s, char *arg)
 {
 	(void)arg;
-	say(s, RP_OK);
+	send_counted(s, RPL_OK);
 }
 
 /* QUIT (RFC 5321 4.1.1.10) */
 static void cmd_quit(struct session *s, char *arg)
 {
 	(void)arg;
-	say(s, RP_BYE, s->cfg->hostname);
+	send_counted(s, RPL_BYE, s->cfg->hostname);
 	s->end = END_QUIT;
 }
 
@@ -654,7 +605,7 @@ static void cmd_help(struct session *s, char *arg)
 			break;
 		len += (size_t)n;
 	}
-	say(s, RP_HELP, list);
+	send_counted(s, RPL_HELP, list);
 }
 
 /* out_of_order - the 503 text for cmd in the session's state. */
@@ -696,19 +647,19 @@ static void dispatch(struct session *s, char *line, size_t len)
 		    strncasecmp(line, commands[i].verb, vlen) == 0)
 			cmd = &commands[i];
 	if (!clean(line, len, cmd && cmd->utf8)) {
-		say(s, RP_BAD_CHARS);
+		send_counted(s, RPL_BAD_CHARS);
 		return;
 	}
 	if (len + 2 > (cmd ? cmd->line_max : SMTP_LINE_MAX)) {
-		say(s, RP_LINE_TOO_LONG);
+		send_counted(s, RPL_LINE_TOO_LONG);
 		return;
 	}
 	if (!cmd) {
-		say(s, RP_UNKNOWN);
+		send_counted(s, RPL_UNKNOWN);
 		return;
 	}
 	if (!(cmd->states & s->state)) {
-		say(s, RP_BAD_SEQUENCE, out_of_order(s, cmd));
+		send_counted(s, RPL_BAD_SEQUENCE, out_of_order(s, cmd));
 		if (cmd->refused)
 			cmd->refused(s, arg);
 		return;
@@ -730,14 +681,34 @@ static void session_end_log(const struct session *s)
 	log_event(LOG_INFO, f, sizeof f / sizeof *f, "disconnect");
 }
 
+/*
+ * greet - the first reply.  RFC 5321 3.1: the client waits for the
+ * greeting.  Bytes that are already here before it is sent come from a
+ * program that does not listen (spam engines blasting a whole
+ * transaction), and cost nothing to see.
+ */
+static void greet(struct session *s)
+{
+	struct log_field f[] = {{"CLIENT", s->client_addr}};
+
+	log_event(LOG_INFO, f, 1, "connect");
+	if (s->cfg->ndomains == 0)
+		log_event(LOG_NOTICE, f, 1, "no --domain given: accepting mail for every recipient");
+	if (s->cfg->refuse_early_talkers && io_pending(s->io)) {
+		send_uncounted(s, RPL_EARLY_TALKER, s->cfg->hostname);
+		s->end = END_EARLY;
+	} else {
+		send_uncounted(s, RPL_GREETING, s->cfg->hostname);
+	}
+}
+
 int session_run(const struct config *cfg, struct io *io, struct store *st, const char *client_addr)
 {
 	struct session *s = calloc(1, sizeof *s);
-	struct log_field f[] = {{"CLIENT", client_addr}};
 	int status;
 
 	if (!s) {
-		reply(io, RP_UNAVAILABLE, cfg->hostname);
+		reply(io, RPL_UNAVAILABLE, cfg->hostname);
 		io_flush(io);
 		return 1;
 	}
@@ -745,25 +716,9 @@ int session_run(const struct config *cfg, struct io *io, struct store *st, const
 	s->io = io;
 	s->store = st;
 	s->client_addr = client_addr;
-	s->state = S_CONNECTED;
-	spool_init(&s->spool, cfg->spool_dir);
-	tx_reset(s); /* an empty transaction */
-	log_event(LOG_INFO, f, 1, "connect");
-	if (cfg->ndomains == 0)
-		log_event(LOG_NOTICE, f, 1,
-			  "no --domain given: accepting mail for every recipient");
-	/*
-	 * RFC 5321 3.1: the client waits for the greeting.  Bytes that are
-	 * already here before it is sent come from a program that does not
-	 * listen (spam engines blasting a whole transaction), and costs
-	 * nothing to see.
-	 */
-	if (cfg->refuse_early_talkers && io_pending(io)) {
-		reply(io, RP_EARLY_TALKER, cfg->hostname);
-		s->end = END_EARLY;
-	} else {
-		reply(io, RP_GREETING, cfg->hostname);
-	}
+	tx_init(&s->tx, cfg->spool_dir);
+	session_reset(s);
+	greet(s);
 	while (s->end == END_NONE) {
 		size_t len;
 
@@ -772,7 +727,7 @@ int session_run(const struct config *cfg, struct io *io, struct store *st, const
 			dispatch(s, s->line, len);
 			break;
 		case IO_TOOLONG:
-			say(s, RP_LINE_TOO_LONG);
+			send_counted(s, RPL_LINE_TOO_LONG);
 			break;
 		case IO_EOF:
 			s->end = END_EOF;
@@ -785,17 +740,16 @@ int session_run(const struct config *cfg, struct io *io, struct store *st, const
 			break;
 		}
 		if (s->end == END_NONE && s->errors > SMTP_ERROR_LIMIT) {
-			reply(io, RP_TOO_MANY_ERRORS, cfg->hostname);
+			send_uncounted(s, RPL_TOO_MANY_ERRORS, cfg->hostname);
 			s->end = END_ERRORS;
 		}
 	}
 	if (s->end == END_TIMEOUT)
-		reply(io, RP_TIMEOUT, cfg->hostname);
+		send_uncounted(s, RPL_TIMEOUT, cfg->hostname);
 	io_flush(io);
 	session_end_log(s);
 	status = s->end == END_FAULT ? 1 : 0;
-	tx_reset(s);
-	free(s->tx.rcpt);
+	tx_free(&s->tx);
 	free(s);
 	return status;
 }
