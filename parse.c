@@ -415,3 +415,20 @@ bool parse_bdat(const char *arg, uint64_t *size, bool *last)
 	*last = strcasecmp(end, " LAST") == 0;
 	return *last || *end == '\0';
 }
+
+const char *parse_keyword(const char *arg, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	return strncasecmp(arg, kw, n) == 0 ? arg + n : NULL;
+}
+
+bool parse_clean(const char *line, size_t len, bool utf8)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c < 0x20 || c == 0x7f || (c > 0x7f && !utf8))
+			return false;
+	}
+	return true;
+}

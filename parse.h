@@ -65,4 +65,13 @@ int parse_param(const char **s, char *buf, char **key, char **value);
  * case); false if they cannot be read. */
 bool parse_bdat(const char *arg, uint64_t *size, bool *last);
 
+/* parse_keyword - does arg start with keyword kw, in any case ("FROM:")?
+ * Returns what follows it, or NULL. */
+const char *parse_keyword(const char *arg, const char *kw);
+
+/* parse_clean - is the command line printable US-ASCII and space only,
+ * with bytes of 0x80 and up too where utf8 (RFC 6531; the command checks
+ * the encoding)? */
+bool parse_clean(const char *line, size_t len, bool utf8);
+
 #endif

@@ -14,6 +14,7 @@
 #ifndef SMTPD_REPLY_H
 #define SMTPD_REPLY_H
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -63,6 +64,7 @@ enum reply {
 #define RPL_BYE RP_BYE, "221", "2.0.0", "%s closing connection"
 #define RPL_HELO RP_HELO, "250", NULL, "%s"
 #define RPL_EHLO_KEYWORD RP_EHLO_KEYWORD, "250", NULL, "%s"
+#define RPL_EHLO_SIZE RP_EHLO_KEYWORD, "250", NULL, "SIZE %" PRIu64 /* RFC 1870 */
 #define RPL_OK RP_OK, "250", "2.0.0", "Ok"
 #define RPL_SENDER_OK RP_SENDER_OK, "250", "2.1.0", "Sender ok"
 #define RPL_RCPT_OK RP_RCPT_OK, "250", "2.1.5", "Recipient ok"
@@ -93,7 +95,7 @@ enum reply {
 #define RPL_NOT_IMPLEMENTED RP_NOT_IMPLEMENTED, "502", "5.5.1", "Command not implemented"
 #define RPL_BAD_SEQUENCE RP_BAD_SEQUENCE, "503", "5.5.1", "%s"
 #define RPL_RELAY_DENIED RP_RELAY_DENIED, "550", "5.7.1", "Recipient domain is not served here"
-#define R_NEEDS_UTF8                                                                          \
+#define RPL_NEEDS_UTF8                                                                          \
 	RP_NEEDS_UTF8, "553", "5.6.7", "Non-ASCII address or host name needs SMTPUTF8"
 #define RPL_BARE_EOL                                                                            \
 	RP_BARE_EOL, "550", "5.5.2",                                                          \

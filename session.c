@@ -11,7 +11,6 @@
  */
 #include "session.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -79,33 +78,26 @@ struct session {
 	char line[SMTP_PARAM_LINE_MAX + 1];
 };
 
-/* send_counted - send a reply (by its RPL_ name); a 4xx or 5xx one counts
- * towards the session's error limit. */
-static void __attribute__((format(printf, 5, 6)))
-send_counted(struct session *s, enum reply r, const char *code, const char *dsn, const char *fmt,
-	     ...)
+/* send_reply - send a reply (by its RPL_ name); when counted, a 4xx or
+ * 5xx one counts towards the session's error limit. */
+static void __attribute__((format(printf, 6, 7)))
+send_reply(struct session *s, bool counted, enum reply r, const char *code, const char *dsn,
+	   const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vreply(s->io, r, false, code, dsn, fmt, ap);
 	va_end(ap);
-	if (reply_is_error(r))
+	if (counted && reply_is_error(r))
 		s->errors++;
 }
 
-/* send_uncounted - send a reply that never counts as an error: the
- * session's own last words, and refusals an RFC excuses. */
-static void __attribute__((format(printf, 5, 6)))
-send_uncounted(struct session *s, enum reply r, const char *code, const char *dsn,
-	       const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreply(s->io, r, false, code, dsn, fmt, ap);
-	va_end(ap);
-}
+/* send_counted - the reply to a command: an error counts.  send_uncounted
+ * - a reply that never counts: the session's own last words, and
+ * refusals an RFC excuses. */
+#define send_counted(s, ...) send_reply(s, true, __VA_ARGS__)
+#define send_uncounted(s, ...) send_reply(s, false, __VA_ARGS__)
 
 /* refuse - send refusal r, named by its enum (its text takes no
  * arguments), counted as an error. */
@@ -142,15 +134,6 @@ static void fault(struct session *s, const char *why)
 	log_event(LOG_ERR, f, 2, "internal error");
 	send_uncounted(s, RPL_UNAVAILABLE, s->cfg->hostname);
 	s->end = END_FAULT;
-}
-
-/* word - does arg start with the keyword kw (any case)?  Returns what
- * follows it, or NULL. */
-static const char *word(const char *arg, const char *kw)
-{
-	size_t n = strlen(kw);
-
-	return strncasecmp(arg, kw, n) == 0 ? arg + n : NULL;
 }
 
 /* param_refused - the reply to a parameter esmtp.c refused with r. */
@@ -224,7 +207,7 @@ static void cmd_ehlo(struct session *s, char *arg)
 	s->esmtp = true;
 	reply_more(s->io, RPL_HELO, s->cfg->hostname);
 	reply_more(s->io, RPL_EHLO_KEYWORD, "PIPELINING");
-	reply_more(s->io, RP_EHLO_KEYWORD, "250", NULL, "SIZE %" PRIu64, s->cfg->max_size);
+	reply_more(s->io, RPL_EHLO_SIZE, s->cfg->max_size);
 	for (size_t i = 0; i + 1 < n; i++)
 		reply_more(s->io, RPL_EHLO_KEYWORD, extensions[i]);
 	send_counted(s, RPL_EHLO_KEYWORD, extensions[n - 1]);
@@ -234,7 +217,7 @@ static void cmd_ehlo(struct session *s, char *arg)
  * everything is checked before the transaction takes any of it. */
 static void cmd_mail(struct session *s, char *arg)
 {
-	const char *p = word(arg, "FROM:"), *why = NULL;
+	const char *p = parse_keyword(arg, "FROM:"), *why = NULL;
 	struct path from;
 	struct mail_params mp;
 	enum reply r;
@@ -254,7 +237,7 @@ static void cmd_mail(struct session *s, char *arg)
 		return;
 	}
 	if ((from.utf8 || s->helo_utf8) && !mp.smtputf8) {
-		send_counted(s, R_NEEDS_UTF8);
+		send_counted(s, RPL_NEEDS_UTF8);
 		return;
 	}
 	if (mp.has_size && mp.size > s->cfg->max_size) {
@@ -286,7 +269,7 @@ static bool accepted_domain(const struct session *s, const struct path *to)
 /* RCPT TO:<forward-path> [SP Rcpt-parameters] (RFC 5321 4.1.1.3) */
 static void cmd_rcpt(struct session *s, char *arg)
 {
-	const char *p = word(arg, "TO:"), *why = NULL;
+	const char *p = parse_keyword(arg, "TO:"), *why = NULL;
 	struct rcpt_params rp;
 	struct path to;
 	enum reply r;
@@ -310,7 +293,7 @@ static void cmd_rcpt(struct session *s, char *arg)
 		return;
 	}
 	if (to.utf8 && !s->tx.mail.smtputf8) {
-		send_counted(s, R_NEEDS_UTF8);
+		send_counted(s, RPL_NEEDS_UTF8);
 		return;
 	}
 	if (!accepted_domain(s, &to)) {
@@ -337,88 +320,18 @@ static void cmd_rcpt(struct session *s, char *arg)
 	send_counted(s, RPL_RCPT_OK);
 }
 
-/* verdict - what the text read so far allows before any store: RP_OK,
- * or the refusal with its reason in err. */
-static enum reply verdict(const struct session *s, char *err, size_t cap)
-{
-	if (s->tx.body.bare_eol) {
-		snprintf(err, cap, "bare CR or LF in message text");
-		return RP_BARE_EOL;
-	}
-	if (s->tx.body.too_big) {
-		snprintf(err, cap, "message larger than %" PRIu64 " bytes", s->cfg->max_size);
-		return RP_TOO_BIG;
-	}
-	if (s->tx.spool.failed) {
-		snprintf(err, cap, "spool: %s", strerror(s->tx.spool.err));
-		return s->tx.spool.err == ENOSPC || s->tx.spool.err == EDQUOT ? RP_STORE_FULL
-									       : RP_STORE_TEMP;
-	}
-	return RP_OK;
-}
-
-/* store_message - hand the envelope and the text down to the store;
- * RP_QUEUED with *id set, or the refusal with its reason in err. */
-static enum reply store_message(struct session *s, int64_t *id, char *err, size_t cap)
-{
-	struct envelope env = {
-		.received = time(NULL),
-		.by = s->cfg->hostname,
-		.helo = s->helo,
-		.client_addr = s->client_addr,
-		/* The "with" of Received: (RFC 3848, RFC 6531 3.7.3). */
-		.protocol = s->tx.mail.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
-	};
-
-	tx_envelope(&s->tx, &env);
-	switch (store_deliver(s->store, &env, &s->tx.spool, id, err, cap)) {
-	case STORE_OK:
-		return RP_QUEUED;
-	case STORE_FULL:
-		return RP_STORE_FULL;
-	case STORE_PERM:
-		return RP_STORE_PERM;
-	case STORE_TEMP:
-		break;
-	}
-	return RP_STORE_TEMP;
-}
-
-/* log_outcome - the one log line for a message, accepted or refused. */
-static void log_outcome(const struct session *s, enum reply r, int64_t id, const char *err)
-{
-	char size[24], nrcpt[24], idtext[24], rcpts[1024];
-	struct log_field f[] = {
-		{"CLIENT", s->client_addr},
-		{"HELO", s->helo},
-		{"FROM", s->tx.from.addr},
-		{"NRCPT", nrcpt},
-		{"RCPT", rcpts},
-		{"SIZE", size},
-		{"REPLY", reply_code(r)},
-		{"DSN", reply_dsn(r)},
-		{r == RP_QUEUED ? "ID" : "REASON", r == RP_QUEUED ? idtext : err},
-	};
-
-	snprintf(size, sizeof size, "%" PRIu64, s->tx.body.size);
-	snprintf(nrcpt, sizeof nrcpt, "%zu", s->tx.nrcpt);
-	snprintf(idtext, sizeof idtext, "%" PRId64, id);
-	tx_rcpt_list(&s->tx, rcpts, sizeof rcpts);
-	log_event(r == RP_QUEUED ? LOG_INFO : LOG_NOTICE, f, sizeof f / sizeof *f,
-		  r == RP_QUEUED ? "message accepted" : "message refused");
-}
-
 /* deliver - the message text has ended (DATA's end, BDAT LAST): store
  * it unless it is refused, send the one reply, end the transaction. */
 static void deliver(struct session *s)
 {
+	struct origin o = {s->cfg->hostname, s->helo, s->client_addr, s->esmtp};
 	char err[512] = "";
 	int64_t id = 0;
-	enum reply r = verdict(s, err, sizeof err);
+	enum reply r = tx_verdict(&s->tx, s->cfg->max_size, err, sizeof err);
 
 	if (r == RP_OK)
-		r = store_message(s, &id, err, sizeof err);
-	log_outcome(s, r, id, err);
+		r = tx_store(&s->tx, s->store, &o, &id, err, sizeof err);
+	tx_log(&s->tx, &o, r, id, err);
 	if (r == RP_QUEUED) {
 		s->accepted++;
 		send_counted(s, RPL_QUEUED, (long long)id);
@@ -504,8 +417,9 @@ static void cmd_bdat(struct session *s, char *arg)
 		return;
 	if (s->tx.body.too_big) { /* refused now: no use waiting for LAST */
 		char err[512];
-		s->tx.failed = verdict(s, err, sizeof err);
-		log_outcome(s, s->tx.failed, 0, err);
+		struct origin o = {s->cfg->hostname, s->helo, s->client_addr, s->esmtp};
+		s->tx.failed = tx_verdict(&s->tx, s->cfg->max_size, err, sizeof err);
+		tx_log(&s->tx, &o, s->tx.failed, 0, err);
 		refuse(s, s->tx.failed);
 		if (last)
 			tx_end(s);
@@ -622,18 +536,6 @@ static const char *out_of_order(const struct session *s, const struct command *c
 	return "Send RCPT first";
 }
 
-/* clean - printable US-ASCII and space only; bytes of 0x80 and up too
- * where utf8 (the handler checks the encoding). */
-static bool clean(const char *line, size_t len, bool utf8)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-		if (c < 0x20 || c == 0x7f || (c > 0x7f && !utf8))
-			return false;
-	}
-	return true;
-}
-
 /* dispatch - look the verb up, check length and state, run it. */
 static void dispatch(struct session *s, char *line, size_t len)
 {
@@ -646,7 +548,7 @@ static void dispatch(struct session *s, char *line, size_t len)
 		if (vlen == strlen(commands[i].verb) &&
 		    strncasecmp(line, commands[i].verb, vlen) == 0)
 			cmd = &commands[i];
-	if (!clean(line, len, cmd && cmd->utf8)) {
+	if (!parse_clean(line, len, cmd && cmd->utf8)) {
 		send_counted(s, RPL_BAD_CHARS);
 		return;
 	}

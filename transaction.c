@@ -4,9 +4,14 @@
  */
 #include "transaction.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "log.h"
 
 void tx_init(struct transaction *tx, const char *spool_dir)
 {
@@ -62,7 +67,9 @@ bool tx_add_rcpt(struct transaction *tx, const char *addr, const struct rcpt_par
 	return true;
 }
 
-void tx_rcpt_list(const struct transaction *tx, char *buf, size_t cap)
+/* rcpt_list - the recipients, comma-separated, cut with "..." to fit
+ * buf (cap bytes, cap > 4), for the log. */
+static void rcpt_list(const struct transaction *tx, char *buf, size_t cap)
 {
 	size_t len = 0;
 
@@ -77,13 +84,77 @@ void tx_rcpt_list(const struct transaction *tx, char *buf, size_t cap)
 	}
 }
 
-void tx_envelope(const struct transaction *tx, struct envelope *env)
+enum reply tx_verdict(const struct transaction *tx, uint64_t max_size, char *err, size_t cap)
 {
-	env->mail_from = tx->from.addr;
-	env->body_type = tx->mail.body;
-	env->smtputf8 = tx->mail.smtputf8;
-	env->dsn_ret = tx->mail.ret;
-	env->dsn_envid = tx->mail.envid[0] ? tx->mail.envid : NULL;
-	env->rcpt = tx->rcpt;
-	env->nrcpt = tx->nrcpt;
+	if (tx->body.bare_eol) {
+		snprintf(err, cap, "bare CR or LF in message text");
+		return RP_BARE_EOL;
+	}
+	if (tx->body.too_big) {
+		snprintf(err, cap, "message larger than %" PRIu64 " bytes", max_size);
+		return RP_TOO_BIG;
+	}
+	if (tx->spool.failed) {
+		snprintf(err, cap, "spool: %s", strerror(tx->spool.err));
+		return tx->spool.err == ENOSPC || tx->spool.err == EDQUOT ? RP_STORE_FULL
+									  : RP_STORE_TEMP;
+	}
+	return RP_OK;
+}
+
+void tx_log(const struct transaction *tx, const struct origin *o, enum reply r, int64_t id,
+	    const char *why)
+{
+	char size[24], nrcpt[24], idtext[24], rcpts[1024];
+	struct log_field f[] = {
+		{"CLIENT", o->client_addr},
+		{"HELO", o->helo},
+		{"FROM", tx->from.addr},
+		{"NRCPT", nrcpt},
+		{"RCPT", rcpts},
+		{"SIZE", size},
+		{"REPLY", reply_code(r)},
+		{"DSN", reply_dsn(r)},
+		{r == RP_QUEUED ? "ID" : "REASON", r == RP_QUEUED ? idtext : why},
+	};
+
+	snprintf(size, sizeof size, "%" PRIu64, tx->body.size);
+	snprintf(nrcpt, sizeof nrcpt, "%zu", tx->nrcpt);
+	snprintf(idtext, sizeof idtext, "%" PRId64, id);
+	rcpt_list(tx, rcpts, sizeof rcpts);
+	log_event(r == RP_QUEUED ? LOG_INFO : LOG_NOTICE, f, sizeof f / sizeof *f,
+		  r == RP_QUEUED ? "message accepted" : "message refused");
+}
+
+enum reply tx_store(struct transaction *tx, struct store *st, const struct origin *o, int64_t *id,
+		    char *err, size_t cap)
+{
+	struct envelope env = {
+		.received = time(NULL),
+		.by = o->by,
+		.helo = o->helo,
+		.client_addr = o->client_addr,
+		/* The "with" of Received: (RFC 3848, RFC 6531 3.7.3). */
+		.protocol = tx->mail.smtputf8 ? "UTF8SMTP" : o->esmtp ? "ESMTP" : "SMTP",
+		.mail_from = tx->from.addr,
+		.body_type = tx->mail.body,
+		.smtputf8 = tx->mail.smtputf8,
+		.dsn_ret = tx->mail.ret,
+		.dsn_envid = tx->mail.envid[0] ? tx->mail.envid : NULL,
+		.rcpt = tx->rcpt,
+		.nrcpt = tx->nrcpt,
+	};
+
+	/* The store's answer maps to a reply class (RFC 3463 X.3.x). */
+	switch (store_deliver(st, &env, &tx->spool, id, err, cap)) {
+	case STORE_OK:
+		return RP_QUEUED;
+	case STORE_FULL:
+		return RP_STORE_FULL;
+	case STORE_PERM:
+		return RP_STORE_PERM;
+	case STORE_TEMP:
+		break;
+	}
+	return RP_STORE_TEMP;
 }

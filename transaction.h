@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "body.h"
 #include "envelope.h"
@@ -18,6 +19,7 @@
 #include "parse.h"
 #include "reply.h"
 #include "spool.h"
+#include "store.h"
 
 struct transaction {
 	struct path from;	 /* MAIL's reverse path */
@@ -44,12 +46,28 @@ void tx_free(struct transaction *tx);
  * out of memory (nothing added). */
 bool tx_add_rcpt(struct transaction *tx, const char *addr, const struct rcpt_params *rp);
 
-/* tx_rcpt_list - the recipients, comma-separated, cut with "..." to fit
- * buf (cap bytes, cap > 4), for the log. */
-void tx_rcpt_list(const struct transaction *tx, char *buf, size_t cap);
+/* tx_verdict - what the text received so far allows, before any store:
+ * RP_OK, or the refusal (bare CR/LF, over max_size, the spool failed)
+ * with its reason in err. */
+enum reply tx_verdict(const struct transaction *tx, uint64_t max_size, char *err, size_t cap);
 
-/* tx_envelope - fill env's sender, parameters and recipients; they point
- * into tx and are valid until tx changes. */
-void tx_envelope(const struct transaction *tx, struct envelope *env);
+/* Who sent a message: what the session knows that the envelope and the
+ * log need. */
+struct origin {
+	const char *by;		 /* this server's name */
+	const char *helo;	 /* as sent */
+	const char *client_addr; /* "" when unknown */
+	bool esmtp;		 /* EHLO, not HELO */
+};
+
+/* tx_store - hand the message down to the store (store.h); RP_QUEUED
+ * with *id set, or the refusal its answer maps to, with err set. */
+enum reply tx_store(struct transaction *tx, struct store *st, const struct origin *o, int64_t *id,
+		    char *err, size_t cap);
+
+/* tx_log - the one log line for a message: accepted with id (r is
+ * RP_QUEUED), or refused with r and why. */
+void tx_log(const struct transaction *tx, const struct origin *o, enum reply r, int64_t id,
+	    const char *why);
 
 #endif
