@@ -55,9 +55,9 @@ bool utf8_addr_valid(const char *s, bool unitext);
 
 /*
  * parse_param - split the next " KEYWORD[=VALUE]" (RFC 5321 4.1.2
- * esmtp-param, with RFC 6531's UTF-8 in the value) off *s.  Returns 1 with key/value pointing into buf (value
- * NULL when absent), 0 at the end, -1 on bad syntax.  buf has room for
- * strlen(*s) + 1 bytes.
+ * esmtp-param, with RFC 6531's UTF-8 in the value) off *s.  Returns 1
+ * with key/value pointing into buf (value NULL when absent), 0 at the
+ * end, -1 on bad syntax.  buf has room for strlen(*s) + 1 bytes.
  */
 int parse_param(const char **s, char *buf, char **key, char **value);
 

@@ -96,7 +96,7 @@ send_reply(struct session *s, bool counted, enum reply r, const char *code, cons
 /* send_counted - the reply to a command: an error counts.  send_uncounted
  * - a reply that never counts: the session's own last words, and
  * refusals an RFC excuses. */
-#define send_counted(s, ...) send_reply(s, true, __VA_ARGS__)
+#define send_counted(s, ...)   send_reply(s, true, __VA_ARGS__)
 #define send_uncounted(s, ...) send_reply(s, false, __VA_ARGS__)
 
 /* refuse - send refusal r, named by its enum (its text takes no
@@ -595,7 +595,8 @@ static void greet(struct session *s)
 
 	log_event(LOG_INFO, f, 1, "connect");
 	if (s->cfg->ndomains == 0)
-		log_event(LOG_NOTICE, f, 1, "no --domain given: accepting mail for every recipient");
+		log_event(LOG_NOTICE, f, 1,
+			  "no --domain given: accepting mail for every recipient");
 	if (s->cfg->refuse_early_talkers && io_pending(s->io)) {
 		send_uncounted(s, RPL_EARLY_TALKER, s->cfg->hostname);
 		s->end = END_EARLY;

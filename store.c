@@ -197,6 +197,11 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	if (v != SCHEMA_VERSION && migrate(st->db, err, errlen) != SQLITE_OK)
 		goto fail;
 	st->queue_fd = queue_open(path);
+	/* Seed SQLite's generator (WAL salts) from /dev/urandom now: the
+	 * sandbox that follows store_open() leaves it unreadable, and SQLite
+	 * would fall back to the time and pid.  A first draw seeds it. */
+	unsigned char draw;
+	sqlite3_randomness(1, &draw);
 	for (int i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &st->stmt[i], NULL) != SQLITE_OK) {

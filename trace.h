@@ -21,8 +21,7 @@
  * id, a date) plus the fixed words, with room to spare.  Nothing the
  * client sends can make it longer; trace_header() still checks.
  */
-#define TRACE_MAX                                                                             \
-	(2 * SMTP_PATH_MAX + 3 * SMTP_DOMAIN_MAX + 2 * INET6_ADDRSTRLEN + 20 + 64 + 256)
+#define TRACE_MAX (2 * SMTP_PATH_MAX + 3 * SMTP_DOMAIN_MAX + 2 * INET6_ADDRSTRLEN + 20 + 64 + 256)
 
 /*
  * trace_header - write the trace lines for message id, delivered with

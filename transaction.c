@@ -135,7 +135,9 @@ enum reply tx_store(struct transaction *tx, struct store *st, const struct origi
 		.helo = o->helo,
 		.client_addr = o->client_addr,
 		/* The "with" of Received: (RFC 3848, RFC 6531 3.7.3). */
-		.protocol = tx->mail.smtputf8 ? "UTF8SMTP" : o->esmtp ? "ESMTP" : "SMTP",
+		.protocol = tx->mail.smtputf8 ? "UTF8SMTP"
+			    : o->esmtp	      ? "ESMTP"
+					      : "SMTP",
 		.mail_from = tx->from.addr,
 		.body_type = tx->mail.body,
 		.smtputf8 = tx->mail.smtputf8,
