@@ -432,3 +432,23 @@ bool parse_clean(const char *line, size_t len, bool utf8)
 	}
 	return true;
 }
+
+const char *parse_helo(const char *arg, size_t *len, bool *utf8)
+{
+	size_t n = strlen(arg);
+
+	while (n > 0 && arg[n - 1] == ' ')
+		n--;
+	*len = 0;
+	*utf8 = false;
+	if (n == 0 || memchr(arg, ' ', n))
+		return "one host name";
+	*len = n;
+	if (n > SMTP_DOMAIN_MAX)
+		return "host name too long";
+	if (!utf8_valid(arg, n))
+		return "host name is not valid UTF-8";
+	for (size_t i = 0; i < n; i++)
+		*utf8 |= is_8bit(arg[i]);
+	return NULL;
+}

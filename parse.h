@@ -74,4 +74,12 @@ const char *parse_keyword(const char *arg, const char *kw);
  * the encoding)? */
 bool parse_clean(const char *line, size_t len, bool utf8);
 
+/*
+ * parse_helo - the argument of HELO or EHLO: one word (trailing spaces
+ * dropped) of at most SMTP_DOMAIN_MAX bytes of valid UTF-8.  NULL with
+ * its length in *len and whether it has non-ASCII in *utf8; otherwise the
+ * reason, with *len 0 when there is not exactly one word.
+ */
+const char *parse_helo(const char *arg, size_t *len, bool *utf8);
+
 #endif

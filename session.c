@@ -146,32 +146,25 @@ static void param_refused(struct session *s, enum reply r, const char *why)
 }
 
 /* hello - shared by HELO and EHLO: check the argument, start afresh.
- * Any name of one word is taken (trace.c decides what of it goes into
- * Received:). */
+ * Any one word is taken as the name (trace.c decides what of it goes
+ * into Received:). */
 static bool hello(struct session *s, const char *arg, const char *usage)
 {
-	size_t n = strlen(arg);
+	size_t n;
+	bool utf8;
+	const char *why = parse_helo(arg, &n, &utf8);
 
-	while (n > 0 && arg[n - 1] == ' ')
-		n--;
-	if (n == 0 || memchr(arg, ' ', n)) {
-		send_counted(s, RPL_SYNTAX, usage);
-		return false;
-	}
-	if (n > SMTP_DOMAIN_MAX) {
-		send_counted(s, RPL_PARAM_BAD, "host name too long");
-		return false;
-	}
-	/* RFC 6531 3.7.1: a UTF-8 name is for SMTPUTF8 transactions only;
-	 * MAIL checks that once it knows. */
-	if (!utf8_valid(arg, n)) {
-		send_counted(s, RPL_PARAM_BAD, "host name is not valid UTF-8");
+	if (why) {
+		if (n == 0)
+			send_counted(s, RPL_SYNTAX, usage);
+		else
+			send_counted(s, RPL_PARAM_BAD, why);
 		return false;
 	}
 	tx_end(s);
-	s->helo_utf8 = false;
-	for (size_t i = 0; i < n; i++)
-		s->helo_utf8 |= (unsigned char)arg[i] >= 0x80;
+	/* RFC 6531 3.7.1: a UTF-8 name is for SMTPUTF8 transactions only;
+	 * MAIL checks that once it knows. */
+	s->helo_utf8 = utf8;
 	memcpy(s->helo, arg, n);
 	s->helo[n] = '\0';
 	s->state = S_READY;
