@@ -116,6 +116,8 @@ bench:
 	@$(MAKE) --no-print-directory -s smtpd
 	@bench/run
 
+# setpriv, not runuser or su: they need a PAM configuration, which a
+# minimal system or container may lack.
 install: smtpd
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 755 smtpd $(DESTDIR)$(SBINDIR)/smtpd
@@ -128,9 +130,10 @@ install: smtpd
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
 		getent passwd smtpd >/dev/null || \
 			useradd --system --user-group --home-dir $(STATEDIR) \
-				--shell /usr/sbin/nologin smtpd; \
-		install -d -m 750 -o smtpd -g smtpd $(STATEDIR); \
-		runuser -u smtpd -- $(SBINDIR)/smtpd --init-db --db $(STATEDIR)/mail.db; \
+				--shell /usr/sbin/nologin smtpd || exit 1; \
+		install -d -m 750 -o smtpd -g smtpd $(STATEDIR) || exit 1; \
+		setpriv --reuid=smtpd --regid=smtpd --init-groups -- \
+			$(SBINDIR)/smtpd --init-db --db $(STATEDIR)/mail.db || exit 1; \
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 		echo "Now: systemctl enable --now smtpd.socket"; \
 	fi
