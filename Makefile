@@ -11,6 +11,7 @@ PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+DOCDIR    ?= $(PREFIX)/share/doc/smtpd
 STATEDIR  ?= /var/lib/smtpd
 DESTDIR   ?=
 
@@ -44,7 +45,7 @@ SAN        = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS ?=
 
-.PHONY: all deps run check test warnings fuzz bench install uninstall clean
+.PHONY: all deps run check test warnings fuzz bench bench-units install uninstall clean
 
 all: smtpd
 
@@ -116,13 +117,24 @@ bench:
 	@$(MAKE) --no-print-directory -s smtpd
 	@bench/run
 
-# setpriv, not runuser or su: they need a PAM configuration, which a
-# minimal system or container may lack.
+# What each group of smtpd@.service options costs per connection under a
+# real systemd (bench/README.md).
+bench-units:
+	@scripts/deps bench
+	@$(MAKE) --no-print-directory -s smtpd
+	@BENCH_UNITS=1 bench/run
+
+# smtpd-hardened.conf goes in DOCDIR as an example, not active
+# (SECURITY.md says when and how to use it).  setpriv, not runuser or su:
+# they need a PAM configuration, which a minimal system or container may
+# lack.
 install: smtpd
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(DOCDIR)
 	install -m 755 smtpd $(DESTDIR)$(SBINDIR)/smtpd
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
 	install -m 644 smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd.socket
+	install -m 644 smtpd-hardened.conf $(DESTDIR)$(DOCDIR)/smtpd-hardened.conf
 	for u in smtpd@.service smtpd-checkpointer.service; do \
 		sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
@@ -141,7 +153,9 @@ install: smtpd
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(MANDIR)/man8/smtpd.8 \
 		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service \
-		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service
+		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service \
+		$(DESTDIR)$(DOCDIR)/smtpd-hardened.conf
+	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -f smtpd smtpd-asan fuzz-session *.o *.d schema.h
