@@ -36,8 +36,8 @@ SQLITE_LIBDIR  = $(shell pkg-config --variable=libdir sqlite3 2>/dev/null || ech
 # session 0.79 million against 0.96 (bench/README.md).  STATIC=no links
 # it dynamically.  The link warns that SQLite's load_extension() would
 # need glibc's shared dlopen(); smtpd never loads an extension.  The
-# valgrind phase of make check uses smtpd-dynamic: memcheck cannot see
-# malloc() inside a static program.
+# valgrind phase of make check runs smtpd-nosandbox, which is linked
+# dynamically: memcheck cannot see malloc() inside a static program.
 STATIC        ?= yes
 ifeq ($(STATIC),yes)
 STATIC_LDFLAGS = -static-pie
@@ -50,7 +50,7 @@ endif
 
 # Everything but main(): what the fuzzer drives.
 CORE = session.c esmtp.c store.c io.c body.c spool.c parse.c reply.c log.c
-SRCS = smtpd.c checkpointer.c $(CORE)
+SRCS = smtpd.c checkpointer.c sandbox.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The sanitizer build that 'make check' runs the suite against, and the
@@ -66,18 +66,34 @@ all: smtpd
 smtpd: $(OBJS)
 	$(CC) $(LDFLAGS) $(STATIC_LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
-smtpd-dynamic: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
-
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# Applies smtpd's sandbox and tries what it forbids (tests/sandbox.bats);
+# built for the tests only, never installed.
+tests/sandbox-probe: tests/sandbox-probe.c sandbox.c sandbox.h
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/sandbox-probe.c sandbox.c
+
+# The sanitizer and valgrind builds are made without the sandbox
+# (-DSMTPD_NO_SANDBOX: a build flag, never a runtime option): their
+# runtimes map memory past RLIMIT_DATA, ptrace (LeakSanitizer), read
+# /proc and make code at run time (valgrind), which the sandbox forbids.
 build-asan/%.o: %.c schema.h
 	@mkdir -p build-asan
-	clang $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+	clang $(ALL_CFLAGS) -DSMTPD_NO_SANDBOX -O1 $(SAN) -c -o $@ $<
 
 smtpd-asan: $(addprefix build-asan/,$(OBJS))
 	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS)
+
+# The plain build but for sandbox.o, and linked dynamically (memcheck
+# replaces malloc() through the dynamic loader): what
+# tests/valgrind-smtpd runs.
+build-nosandbox/sandbox.o: sandbox.c
+	@mkdir -p build-nosandbox
+	$(CC) $(ALL_CFLAGS) -DSMTPD_NO_SANDBOX -c -o $@ $<
+
+smtpd-nosandbox: $(filter-out sandbox.o,$(OBJS)) build-nosandbox/sandbox.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 build-fuzz/%.o: %.c schema.h
 	@mkdir -p build-fuzz
@@ -109,7 +125,9 @@ store.o: schema.h
 warnings: schema.h
 	for cc in gcc clang; do \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
-			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SRCS) || exit 1; \
+			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SRCS) tests/sandbox-probe.c || exit 1; \
+		$$cc -std=c17 -D_GNU_SOURCE -DSMTPD_NO_SANDBOX $(WARNINGS) -Werror -O2 -fsyntax-only \
+			sandbox.c || exit 1; \
 	done
 
 deps:
@@ -122,7 +140,7 @@ run:
 
 check:
 	@scripts/deps check
-	@$(MAKE) --no-print-directory smtpd
+	@$(MAKE) --no-print-directory smtpd tests/sandbox-probe
 	@scripts/check
 
 test: check
@@ -175,7 +193,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -f smtpd smtpd-dynamic smtpd-asan fuzz-session *.o *.d schema.h
-	rm -rf build-asan build-fuzz tests/fuzz/seeds.d
+	rm -f smtpd smtpd-asan smtpd-nosandbox tests/sandbox-probe tests/sandbox-probe.d \
+		fuzz-session *.o *.d schema.h
+	rm -rf build-asan build-fuzz build-nosandbox tests/fuzz/seeds.d
 
 -include $(SRCS:.c=.d) $(wildcard build-*/*.d)
