@@ -110,7 +110,7 @@ no_instances() {
 # process is killed.  Sets CLIENTS_PID.
 hold() {
 	python3 - "$PORT" "$1" "$2" <<'PY' &
-import socket, sys, time
+import os, socket, sys, time
 port, n, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 held = []
 with open(out + ".tmp", "w") as f:
@@ -119,7 +119,6 @@ with open(out + ".tmp", "w") as f:
         line = s.makefile("rb").readline().decode(errors="replace").rstrip("\r\n")
         f.write((line or "closed") + "\n")
         held.append(s)
-import os
 os.rename(out + ".tmp", out)
 time.sleep(120)
 PY
@@ -301,7 +300,8 @@ PY
 	assert_equal "$output" ""
 	assert_equal "$(in_c systemctl is-active smtpd.socket)" inactive
 	# Nothing listens any more.
-	! listening_on "$PORT"
+	run listening_on "$PORT"
+	assert_equal "$status" 1
 }
 
 # listening_on PORT - whether a socket listens on 127.0.0.1:PORT (from
