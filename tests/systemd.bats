@@ -17,23 +17,30 @@ in_c() {
 	"$REPO/scripts/container" exec "$C_DIR" "$@"
 }
 
+# The container's state lives outside bats' own temporary directory,
+# which bats removes when it is killed: a watcher started here takes the
+# container down if bats dies before teardown_file runs.
 setup_file() {
-	C_DIR="$BATS_FILE_TMPDIR/container"
 	MACHINE="smtpd-test-$$-$RANDOM"
+	C_DIR=$(mktemp -d "/tmp/$MACHINE.XXXXXX")
 	export C_DIR MACHINE
 	local rc=0 reason
 	reason=$("$REPO/scripts/container" up "$C_DIR" "$MACHINE" "$REPO" 2>&1) || rc=$?
 	if [[ $rc == 77 ]]; then
+		rm -rf "$C_DIR"
 		skip "${reason#container: }"
 	fi
 	if [[ $rc != 0 ]]; then
+		rm -rf "$C_DIR"
 		echo "$reason" >&2
 		return 1
 	fi
+	setsid "$REPO/scripts/container" watch "$C_DIR" "$BATS_ROOT_PID" \
+		</dev/null >/dev/null 2>&1 3>&- &
 	# From here on a failure must still tear the container down, and
 	# bats does not run teardown_file after a failed setup_file.
 	install_and_start || {
-		"$REPO/scripts/container" down "$C_DIR"
+		"$REPO/scripts/container" down "$C_DIR" && rm -rf "$C_DIR"
 		return 1
 	}
 }
@@ -59,8 +66,8 @@ install_and_start() {
 }
 
 teardown_file() {
-	[[ -n ${C_DIR:-} ]] || return 0
-	"$REPO/scripts/container" down "$C_DIR"
+	[[ -n ${C_DIR:-} && -d $C_DIR ]] || return 0
+	"$REPO/scripts/container" down "$C_DIR" && rm -rf "$C_DIR"
 }
 
 setup() {
