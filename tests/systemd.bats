@@ -7,7 +7,7 @@
 # over real TCP; they look at the database, the journal and /proc inside.
 #
 # A machine that cannot boot a container (not root, no systemd-nspawn, a
-# kernel without the namespaces) skips the file, saying why.
+# kernel without the namespaces) skips every test, saying why.
 
 load helpers
 load net_helpers
@@ -40,8 +40,8 @@ setup_file() {
 	fi
 	setsid "$REPO/scripts/container" watch "$C_DIR" "$BATS_ROOT_PID" \
 		</dev/null >/dev/null 2>&1 3>&- &
-	# From here on a failure must still tear the container down, and
-	# bats does not run teardown_file after a failed setup_file.
+	# From here on a failure must still tear the container down, whether
+	# or not this bats runs teardown_file after a failed setup_file.
 	install_and_start || {
 		"$REPO/scripts/container" down "$C_DIR" && rm -rf "$C_DIR"
 		return 1
