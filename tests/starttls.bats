@@ -264,3 +264,18 @@ session_after_tls() {
 	server_idle
 	assert_equal "$(q 'SELECT client_addr, protocol FROM messages')" "$host|ESMTPS"
 }
+
+@test "the key mailtls reads is out of smtpd's reach: its sandbox policy cannot open it" {
+	[[ -z ${SANITIZED:-}${VALGRIND:-} ]] || skip "the sanitizer and valgrind builds have no sandbox"
+	make -s -C "$REPO" tests/sandbox-probe >&2
+	[[ $("$REPO/tests/sandbox-probe" landlock-abi) -gt 0 ]] || skip "this kernel has no Landlock"
+	# smtpd's policy, as smtpd applies it: the database's directory and
+	# the spool, no exec_path (the standby child runs mailtls).
+	run "$REPO/tests/sandbox-probe" --db "$DB" --spool "$TMPDIR" read "$CERTS/ec.key"
+	assert_equal "$output" EACCES
+	# ... while the STARTTLS that smtpd hands to mailtls works with it.
+	serve_tls
+	run python3 "$TLSCLIENT" starttls 127.0.0.1 "$PORT" "$CERTS/ca.pem" a@b.test c@d.test "$BATS_TEST_TMPDIR/stored.txt"
+	assert_equal "${lines[1]}" "starttls 220"
+	assert_tls_message ESMTPS client.test
+}
