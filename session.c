@@ -321,16 +321,22 @@ static void cmd_rcpt(struct session *s, char *arg)
 	send_counted(s, RPL_RCPT_OK);
 }
 
+/* origin_of - what the session knows of who sends the message. */
+static struct origin origin_of(const struct session *s)
+{
+	return (struct origin){s->cfg->hostname,
+			       s->helo,
+			       s->client_addr,
+			       s->esmtp,
+			       s->in_tls ? s->tls.protocol : NULL,
+			       s->in_tls ? s->tls.cipher : NULL};
+}
+
 /* deliver - the message text has ended (DATA's end, BDAT LAST): store
  * it unless it is refused, send the one reply, end the transaction. */
 static void deliver(struct session *s)
 {
-	struct origin o = {s->cfg->hostname,
-			   s->helo,
-			   s->client_addr,
-			   s->esmtp,
-			   s->in_tls ? s->tls.protocol : NULL,
-			   s->in_tls ? s->tls.cipher : NULL};
+	struct origin o = origin_of(s);
 	char err[512] = "";
 	int64_t id = 0;
 	enum reply r = tx_verdict(&s->tx, s->cfg->max_size, err, sizeof err);
@@ -423,12 +429,7 @@ static void cmd_bdat(struct session *s, char *arg)
 		return;
 	if (s->tx.body.too_big) { /* refused now: no use waiting for LAST */
 		char err[512];
-		struct origin o = {s->cfg->hostname,
-				   s->helo,
-				   s->client_addr,
-				   s->esmtp,
-				   s->in_tls ? s->tls.protocol : NULL,
-				   s->in_tls ? s->tls.cipher : NULL};
+		struct origin o = origin_of(s);
 		s->tx.failed = tx_verdict(&s->tx, s->cfg->max_size, err, sizeof err);
 		tx_log(&s->tx, &o, s->tx.failed, 0, err);
 		refuse(s, s->tx.failed);
