@@ -17,7 +17,7 @@ teardown() { net_teardown; common_teardown; }
 @test "smtplib send_message with UTF-8 addresses in To, Cc and Bcc: SMTPUTF8 and BODY=8BITMIME, stored exactly" {
 	start_server
 	python3 - "$PORT" "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/envelope" <<'PY'
-import copy, email.generator, io, smtplib, sys
+import copy, email.generator, io, os, smtplib, sys
 from email.message import EmailMessage
 m = EmailMessage()
 m["From"] = "Jöran <jöran@exämple.org>"
@@ -26,7 +26,7 @@ m["Cc"] = "zoë@example.net"
 m["Bcc"] = "geheim@exämple.org"
 m["Subject"] = "grüße"
 m.set_content("Grüße.\n.dot line\n")
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=float(os.environ["WAIT_LIMIT"])) as s:
     refused = s.send_message(m)
 assert refused == {}, refused
 # What send_message transmits for an international message: no Bcc,
@@ -51,7 +51,7 @@ PY
 # curl_utf8 LOCALE - send mail.txt with curl under LOCALE from jöran@exämple.org
 # to 用户@例子.广告 and b@example.com; its protocol trace in curl.log.
 curl_utf8() {
-	LC_ALL=$1 curl -v -sS --max-time 10 "smtp://127.0.0.1:$PORT/client.example" \
+	LC_ALL=$1 curl -v -sS --max-time "$WAIT_LIMIT" "smtp://127.0.0.1:$PORT/client.example" \
 		--mail-from $'j\xc3\xb6ran@ex\xc3\xa4mple.org' \
 		--mail-rcpt $'\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a' \
 		--mail-rcpt b@example.com \

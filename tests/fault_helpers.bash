@@ -50,30 +50,9 @@ track_mount() {
 	MOUNTS+=("$1")
 }
 
-# server_children - the process ids start_server's process has spawned
-# and not yet reaped (the smtpd processes of open connections).
-server_children() {
-	[[ -n ${SERVER_PID:-} ]] || return 0
-	cat "/proc/$SERVER_PID/task/$SERVER_PID/children" 2>/dev/null || true
-}
-
-# server_idle - wait until every smtpd the server spawned has exited
-# (10 s at most).  smtpd sends its last reply before it closes the
-# database, and the last connection to close a WAL database checkpoints
-# it, so look at the rows only after this.
-server_idle() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[[ -z $(server_children) ]] && return 0
-		sleep 0.05
-	done
-	echo "smtpd still running 10 s after its clients finished: $(server_children)" >&2
-	return 1
-}
-
-# qt SQL - like q, but waits up to 10 s for a lock held by a writer.
+# qt SQL - like q, but waits (WAIT_LIMIT) for a lock held by a writer.
 qt() {
-	sqlite3 -batch -cmd '.timeout 10000' "$DB" "$@"
+	sqlite3 -batch -cmd ".timeout $((WAIT_LIMIT * 1000))" "$DB" "$@"
 }
 
 # assert_integrity - PRAGMA integrity_check is "ok", and every message has

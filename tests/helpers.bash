@@ -9,16 +9,29 @@ REPO="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 SMTPD="${SMTPD:-$REPO/smtpd}" # a sanitizer build can stand in
 export LC_ALL=C
 
+# The longest any test waits for something the server or a client must
+# do (start, reply, exit).  It only turns a hang into a failure: no test
+# passes or fails by how long something took, so it is generous enough
+# for valgrind on a loaded machine.
+export WAIT_LIMIT=${WAIT_LIMIT:-120}
+
 common_setup() {
 	DB="$BATS_TEST_TMPDIR/mail.db"
 	LOG="$BATS_TEST_TMPDIR/smtpd.log"
 	export TMPDIR="$BATS_TEST_TMPDIR"
 	SERVER_PID=""
+	LIVE_PID=""
+	LIVE_FD=""
 }
 
 # common_teardown - stop servers; fail the test if a sanitizer (the
 # ASan+UBSan build) or valgrind (tests/valgrind-smtpd) reported anything.
 common_teardown() {
+	if [[ -n ${LIVE_PID:-} ]]; then
+		kill "$LIVE_PID" 2>/dev/null || true
+		wait "$LIVE_PID" 2>/dev/null || true
+		LIVE_PID=""
+	fi
 	stop_server
 	if [[ -s ${LOG:-} ]] &&
 		grep -qE '^==[0-9]+== |ERROR: [A-Za-z]+Sanitizer|runtime error:' "$LOG"; then
@@ -186,19 +199,43 @@ start_server() {
 	return 1
 }
 
-# wait_port PORT - true once something accepts on 127.0.0.1:PORT (5 s).
+# wait_port PORT - true once something accepts on 127.0.0.1:PORT.
 wait_port() {
-	python3 - "$1" <<'PY'
-import socket, sys, time
-end = time.time() + 5
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
+	wait_port_on 127.0.0.1 "$1"
+}
+
+# wait_port_on HOST PORT - true once something accepts at HOST:PORT;
+# false if the server (SERVER_PID) died first or after WAIT_LIMIT.
+wait_port_on() {
+	ACCEPTING=no
+	wait_until "nothing accepts on $1 port $2" _accepting "$1" "$2" && [[ $ACCEPTING == yes ]]
+}
+_accepting() {
+	if (exec 9<>"/dev/tcp/$1/$2") 2>/dev/null; then
+		ACCEPTING=yes
+		return 0
+	fi
+	[[ -n ${SERVER_PID:-} ]] && ! alive "$SERVER_PID"
+}
+
+# server_children - the process ids start_server's process has spawned
+# and not yet reaped (the smtpd processes of open connections).
+server_children() {
+	[[ -n ${SERVER_PID:-} ]] || return 0
+	cat "/proc/$SERVER_PID/task/$SERVER_PID/children" 2>/dev/null || true
+}
+
+# server_idle - wait until every smtpd the server spawned has exited.
+# smtpd sends its last reply before it closes the database, and the last
+# connection to close a WAL database checkpoints under an exclusive lock,
+# which a reader without a busy timeout (q) sees as "database is locked".
+# So look at the rows only after this.
+server_idle() {
+	wait_until "smtpd still running after its clients finished" \
+		eval '[[ -z $(server_children) ]]' || {
+		echo "still running: $(server_children)" >&2
+		return 1
+	}
 }
 
 # stop_server - stop what start_server started; safe to call twice.
@@ -208,4 +245,100 @@ stop_server() {
 		wait "$SERVER_PID" 2>/dev/null || true
 		SERVER_PID=""
 	fi
+}
+
+# wait_until WHAT COMMAND... - run COMMAND every 50 ms until it succeeds;
+# false, saying what did not happen (WHAT), after WAIT_LIMIT seconds.
+# A deadline, not a count of tries: on a loaded machine each try can be
+# slow.
+wait_until() {
+	local what=$1 end=$((SECONDS + WAIT_LIMIT))
+	shift
+	until "$@"; do
+		if ((SECONDS >= end)); then
+			echo "after ${WAIT_LIMIT} s: $what" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# wait_file FILE PID - wait until FILE exists; false at once if PID,
+# which is to make it, has exited without.
+wait_file() {
+	wait_until "process $2 did not make $1" _made_or_gone "$1" "$2" && [[ -e $1 ]]
+}
+_made_or_gone() { [[ -e $1 ]] || ! alive "$2"; }
+
+# --- a live session: the test talks, waits for smtpd, talks again -------
+# A test of a timeout must not start its clock before smtpd has started:
+# under valgrind or on a loaded machine, start-up alone can take seconds.
+# So it waits for smtpd's replies (wait_replies) before any pause, and
+# for smtpd to end (live_end) rather than for a guessed time.
+
+# live_start [OPTION...] - run smtpd in the background, reading from a
+# pipe that send writes to; its replies go to $BATS_TEST_TMPDIR/replies.
+live_start() {
+	mkfifo "$BATS_TEST_TMPDIR/client"
+	"$SMTPD" --db "$DB" --hostname mx.test --log stderr "$@" \
+		<"$BATS_TEST_TMPDIR/client" >"$BATS_TEST_TMPDIR/replies" 2>>"$LOG" 3>&- &
+	LIVE_PID=$!
+	exec {LIVE_FD}>"$BATS_TEST_TMPDIR/client"
+}
+
+# send TEXT - write TEXT (printf %b escapes) to the live smtpd.  Writing
+# after smtpd has gone is no error here: the replies say what happened.
+send() {
+	(printf '%b' "$1" >&"$LIVE_FD") 2>/dev/null || true
+}
+
+# replies_so_far - how many replies smtpd has sent (a multi-line reply
+# counts once).
+replies_so_far() {
+	tr -d '\r' <"$BATS_TEST_TMPDIR/replies" | grep -cE '^[0-9]{3}( |$)'
+}
+
+# live_running - the live smtpd has not exited.
+live_running() {
+	alive "$LIVE_PID"
+}
+
+# alive PID - PID runs (a zombie, exited but not yet reaped, does not).
+alive() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	[[ ${st:0:1} != Z ]]
+}
+
+# wait_replies N - wait until smtpd has sent N replies, the greeting
+# included; false if it ended before that.
+wait_replies() {
+	wait_until "smtpd has not sent $1 replies" _has_replies "$1" || return 1
+	(($(replies_so_far) >= $1))
+}
+_has_replies() { (($(replies_so_far) >= $1)) || ! live_running; }
+
+# live_exits - wait for the live smtpd to end by itself
+# (the test's side of the pipe stays open, so only smtpd can end it).
+live_exits() {
+	wait_until "smtpd is still running" eval '! live_running'
+}
+
+# live_end - close the pipe, wait for smtpd; sets $status, $output and
+# $lines like smtp does.
+live_end() {
+	if [[ -n ${LIVE_FD:-} ]]; then
+		exec {LIVE_FD}>&-
+		LIVE_FD=""
+	fi
+	status=0
+	if [[ -n ${LIVE_PID:-} ]]; then
+		wait_until "smtpd did not exit at the end of its input" eval '! live_running' ||
+			kill "$LIVE_PID" 2>/dev/null
+		wait "$LIVE_PID" || status=$?
+		LIVE_PID=""
+	fi
+	output=$(tr -d '\r' <"$BATS_TEST_TMPDIR/replies")
+	mapfile -t lines <<<"$output"
 }

@@ -18,22 +18,6 @@ net_teardown() {
 	done
 }
 
-# server_idle - wait until every smtpd the server spawned has exited
-# (5 s at most).  A client has its last reply before smtpd closes the
-# database, and the last connection to close a WAL database checkpoints
-# under an exclusive lock, which a reader without a busy timeout (q)
-# sees as "database is locked".  So look at the rows only after this.
-server_idle() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -z $(cat "/proc/$SERVER_PID/task/$SERVER_PID/children" 2>/dev/null) ]] && return 0
-		sleep 0.05
-	done
-	echo "smtpd still running 5 s after its client finished:" \
-		"$(cat "/proc/$SERVER_PID/task/$SERVER_PID/children")" >&2
-	return 1
-}
-
 # free_port_on HOST - a TCP port nobody listens on right now at HOST.
 free_port_on() {
 	python3 - "$1" <<'PY'
@@ -42,21 +26,6 @@ host = sys.argv[1]
 s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
 s.bind((host, 0))
 print(s.getsockname()[1])
-PY
-}
-
-# wait_port_on HOST PORT - true once something accepts there (5 s).
-wait_port_on() {
-	python3 - "$1" "$2" <<'PY'
-import socket, sys, time
-end = time.time() + 5
-while time.time() < end:
-    try:
-        socket.create_connection((sys.argv[1], int(sys.argv[2])), 0.5).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
 PY
 }
 
@@ -111,7 +80,8 @@ rcpts_of() {
 # released together.  In COMMAND and in $AT_ONCE_STDIN, {i} becomes the
 # copy's number (1..N).  Copy i reads $AT_ONCE_STDIN (default /dev/null)
 # and writes DIR/out.i and DIR/err.i; DIR/status.i gets its exit status,
-# or "timeout" if it was still running after 30 s (then it is killed).
+# or "timeout" if it was still running after WAIT_LIMIT (then it is
+# killed).
 at_once() {
 	local n=$1 dir=$2
 	shift 2
@@ -140,7 +110,7 @@ for i in range(1, n + 1):
     pids[pid] = i
 os.close(w)  # go
 os.close(r)
-deadline = time.time() + 30
+deadline = time.time() + float(os.environ["WAIT_LIMIT"])
 while pids and time.time() < deadline:
     pid, status = os.waitpid(-1, os.WNOHANG)
     if pid == 0:

@@ -342,8 +342,8 @@ recipients_by_address"
 	export REMOTE_ADDR=192.0.2.7
 	start_server
 	python3 - "$PORT" >"$BATS_TEST_TMPDIR/replies" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+import os, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), float(os.environ["WAIT_LIMIT"]))
 f = s.makefile("rb")
 greeting = f.readline()  # a client waits for the greeting (RFC 5321 3.1)
 s.sendall(b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"

@@ -107,9 +107,11 @@ sent() {
 	assert_equal "$(q 'SELECT dsn_ret, dsn_envid FROM messages')" "HDRS|env+2Bid.1"
 	assert_equal "$(q 'SELECT address, dsn_notify, dsn_orcpt FROM recipients')" "bob@example.com|SUCCESS,DELAY|rfc822;bob@example.com"
 	pf_assert_body 1 "$(pf_queue_id alice@sender.test)" "$BATS_TEST_TMPDIR/msg"
-	# smtpd offers DSN, so Postfix owes no "relayed" notice: nothing else
-	# came.
-	sleep 1
+	# smtpd offers DSN, so Postfix owes no "relayed" notice: once the
+	# queue manager has removed the message (any notice is queued before
+	# that), nothing else is there or came.
+	pf_wait_log "$(pf_queue_id alice@sender.test): removed"
+	server_idle
 	pf_queue_empty
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 1
 }

@@ -64,8 +64,8 @@ pf_setup() {
 }
 
 # pf_start PORT [MAIN.CF LINE...] - write the instance's configuration,
-# relaying to [127.0.0.1]:PORT, check it, start it, and wait (10 s at
-# most) until it runs.
+# relaying to [127.0.0.1]:PORT, check it, start it, and wait until it
+# runs.
 pf_start() {
 	local port=$1 i
 	shift
@@ -129,27 +129,21 @@ pf_start() {
 		cat "$PF_LOG" 2>/dev/null
 		return 1
 	}
-	for ((i = 0; i < 100; i++)); do
-		postfix -c "$PF_CONF" status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "the Postfix instance did not start:"
+	wait_until "the Postfix instance did not start" pf_running && return 0
 	cat "$PF_LOG" 2>/dev/null
 	return 1
 }
+pf_running() { postfix -c "$PF_CONF" status >/dev/null 2>&1; }
 
-# pf_stop - stop the instance, wait for it (10 s), then kill by process
-# id whatever of it is left.  Safe to call when it never started.
+# pf_stop - stop the instance, wait for it, then kill by process id
+# whatever of it is left.  Safe to call when it never started.
 pf_stop() {
-	local i pid left
+	local pid left
 	[[ -n ${PF_CONF:-} && -e $PF_CONF/main.cf ]] || return 0
 	postfix -c "$PF_CONF" stop >/dev/null 2>&1 || true
-	for ((i = 0; i < 100; i++)); do
-		left=$(pf_pids)
-		[[ -z $left ]] && return 0
-		sleep 0.1
-	done
-	echo "Postfix processes left after stop, killed: $left" >&2
+	wait_until "Postfix processes left after stop" eval '[[ -z $(pf_pids) ]]' && return 0
+	left=$(pf_pids)
+	echo "killed: $left" >&2
 	for pid in $left; do
 		kill -KILL "$pid" 2>/dev/null || true
 	done
@@ -162,21 +156,30 @@ pf_sendmail() {
 }
 
 # pf_wait_messages N - wait until the database holds N messages and every
-# smtpd has exited: 30 s at most, flushing the queue every 2 s.
+# smtpd has exited, flushing the queue every 2 s.
 pf_wait_messages() {
-	local want=$1 i n
-	for ((i = 1; i <= 150; i++)); do
+	local want=$1 n flushed=$SECONDS end=$((SECONDS + WAIT_LIMIT))
+	while ((SECONDS < end)); do
 		n=$(q 'SELECT count(*) FROM messages' 2>/dev/null || echo 0)
 		if [[ $n == "$want" ]]; then
 			server_idle
 			return 0
 		fi
-		((i % 10 == 0)) && postqueue -c "$PF_CONF" -f >/dev/null 2>&1
+		if ((SECONDS - flushed >= 2)); then
+			postqueue -c "$PF_CONF" -f >/dev/null 2>&1
+			flushed=$SECONDS
+		fi
 		sleep 0.2
 	done
-	echo "after 30 s the database holds $n messages, not $want; Postfix's log says:"
+	echo "after $WAIT_LIMIT s the database holds $n messages, not $want; Postfix's log says:"
 	grep -E 'status=|warning|fatal|error|reject|lost connection' "$PF_LOG" | tail -n 40
 	return 1
+}
+
+# pf_wait_log TEXT - wait until the instance's log has a line ending in
+# TEXT.
+pf_wait_log() {
+	wait_until "Postfix did not log '$1'" grep -q -- "$1\$" "$PF_LOG"
 }
 
 # pf_queue_empty - nothing is left in the instance's queue.

@@ -18,9 +18,9 @@ teardown() { net_teardown; }
 	# The second message lacks its final CR LF: smtplib adds one.
 	printf 'Subject: two\r\n\r\nno final CR LF' >"$BATS_TEST_TMPDIR/msg2"
 	python3 - "$PORT" "$BATS_TEST_TMPDIR/msg" "$BATS_TEST_TMPDIR/msg2" <<'PY'
-import smtplib, sys
+import os, smtplib, sys
 port = int(sys.argv[1])
-with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+with smtplib.SMTP("127.0.0.1", port, timeout=float(os.environ["WAIT_LIMIT"])) as s:
     data = open(sys.argv[2], "rb").read()
     refused = s.sendmail("s@example.org", ["a@example.com", "b@example.com", "hidden@example.net"], data)
     assert refused == {}, refused
@@ -42,7 +42,7 @@ PY
 @test "smtplib send_message: Bcc is an envelope recipient, not a stored header" {
 	start_server
 	python3 - "$PORT" "$BATS_TEST_TMPDIR/want" <<'PY'
-import copy, email.generator, io, smtplib, sys
+import copy, email.generator, io, os, smtplib, sys
 from email.message import EmailMessage
 m = EmailMessage()
 m["From"] = "Sender <s@example.org>"
@@ -51,7 +51,7 @@ m["Cc"] = "c@example.com"
 m["Bcc"] = "secret@example.net"
 m["Subject"] = "send_message"
 m.set_content("Hello.\n.dot line\n")
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=float(os.environ["WAIT_LIMIT"])) as s:
     refused = s.send_message(m)
 assert refused == {}, refused
 # What send_message transmits: the message without Bcc, CR LF lines.
@@ -73,8 +73,8 @@ PY
 @test "smtplib: greeting and EHLO extensions over TCP are exactly these" {
 	start_server --max-size 1000000
 	python3 - "$PORT" <<'PY'
-import smtplib, sys
-s = smtplib.SMTP(timeout=10)
+import os, smtplib, sys
+s = smtplib.SMTP(timeout=float(os.environ["WAIT_LIMIT"]))
 code, text = s.connect("127.0.0.1", int(sys.argv[1]))
 assert (code, text) == (220, b"mx.test ESMTP ready"), (code, text)
 code, text = s.ehlo("client.example")
@@ -99,9 +99,9 @@ PY
 @test "smtplib with --domain: other domains get 550 5.7.1, the rest is stored" {
 	start_server --domain example.com
 	python3 - "$PORT" <<'PY'
-import smtplib, sys
+import os, smtplib, sys
 refusal = (550, b"5.7.1 Recipient domain is not served here")
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=float(os.environ["WAIT_LIMIT"])) as s:
     try:
         s.sendmail("s@example.org", ["x@other.example"], b"Subject: no\r\n\r\nno\r\n")
         sys.exit("a message for another domain was accepted")
@@ -124,7 +124,7 @@ PY
 	local msg='Subject: curl\r\n\r\n.starts with a dot\r\n..two dots\r\n.\r\nend\r\n'
 	printf '%b' "$msg" >"$BATS_TEST_TMPDIR/mail.txt"
 	# The URL path is the EHLO domain (without one, curl uses the file name).
-	curl -sS --max-time 10 "smtp://127.0.0.1:$PORT/client.example" \
+	curl -sS --max-time "$WAIT_LIMIT" "smtp://127.0.0.1:$PORT/client.example" \
 		--mail-from s@example.org --mail-rcpt a@example.com --mail-rcpt b@example.com \
 		-T "$BATS_TEST_TMPDIR/mail.txt"
 	server_idle
@@ -137,19 +137,19 @@ PY
 @test "curl: a file without a final CR LF gets one; bare LF lines are refused" {
 	start_server
 	printf 'Subject: c\r\n\r\nlast line' >"$BATS_TEST_TMPDIR/nocrlf.txt"
-	curl -sS --max-time 10 "smtp://127.0.0.1:$PORT/client.example" \
+	curl -sS --max-time "$WAIT_LIMIT" "smtp://127.0.0.1:$PORT/client.example" \
 		--mail-from s@example.org --mail-rcpt a@example.com -T "$BATS_TEST_TMPDIR/nocrlf.txt"
 	server_idle
 	assert_body 1 'Subject: c\r\n\r\nlast line\r\n'
 	# curl sends LF-only text unchanged without --crlf: 550, nothing stored.
 	printf 'Subject: lf\n\nbare\n' >"$BATS_TEST_TMPDIR/lf.txt"
-	run curl -sS --max-time 10 "smtp://127.0.0.1:$PORT/client.example" \
+	run curl -sS --max-time "$WAIT_LIMIT" "smtp://127.0.0.1:$PORT/client.example" \
 		--mail-from s@example.org --mail-rcpt a@example.com -T "$BATS_TEST_TMPDIR/lf.txt"
 	server_idle
 	[[ $status -ne 0 ]]
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 1
 	# With --crlf curl converts them, and the message is taken.
-	curl -sS --max-time 10 --crlf "smtp://127.0.0.1:$PORT/client.example" \
+	curl -sS --max-time "$WAIT_LIMIT" --crlf "smtp://127.0.0.1:$PORT/client.example" \
 		--mail-from s@example.org --mail-rcpt a@example.com -T "$BATS_TEST_TMPDIR/lf.txt"
 	server_idle
 	assert_body 2 'Subject: lf\r\n\r\nbare\r\n'
@@ -159,7 +159,7 @@ PY
 	start_server
 	printf 'Line one\r\n.dot line\r\n..two dots\r\n.\r\nlast\r\n' >"$BATS_TEST_TMPDIR/body.txt"
 	# Fix the headers swaks would otherwise fill with the date and an id.
-	run swaks --server "127.0.0.1:$PORT" --timeout 10 --pipeline --helo client.example \
+	run swaks --server "127.0.0.1:$PORT" --timeout "$WAIT_LIMIT" --pipeline --helo client.example \
 		--from s@example.org --to a@example.com,b@example.com \
 		--header 'Date: Thu, 26 Nov 2026 11:00:00 +0000' --header 'Subject: swaks' \
 		--header 'Message-Id: <swaks@example.org>' --header 'X-Mailer: swaks' \
@@ -188,7 +188,7 @@ PY
 		port $PORT
 		auth off
 		tls off
-		timeout 10
+		timeout $WAIT_LIMIT
 		from s@example.org
 		domain client.example
 		account default : test
@@ -208,8 +208,8 @@ PY
 	have_ipv6_loopback || skip "::1 is not available here"
 	serve ::1 inetd
 	python3 - "$PORT" <<'PY'
-import smtplib, sys
-with smtplib.SMTP("::1", int(sys.argv[1]), timeout=10) as s:
+import os, smtplib, sys
+with smtplib.SMTP("::1", int(sys.argv[1]), timeout=float(os.environ["WAIT_LIMIT"])) as s:
     assert s.sock.family.name == "AF_INET6", s.sock.family
     assert s.sendmail("s@example.org", ["a@example.com"], b"Subject: v6\r\n\r\nhi\r\n") == {}
 PY
@@ -224,8 +224,8 @@ PY
 @test "LISTEN_FDS=1: the connection as fd 3, replies on the socket, not stdout" {
 	serve 127.0.0.1 fds
 	python3 - "$PORT" <<'PY'
-import smtplib, sys
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+import os, smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=float(os.environ["WAIT_LIMIT"])) as s:
     assert s.sendmail("s@example.org", ["a@example.com", "b@example.com"], b"Subject: fd3\r\n\r\nhi\r\n") == {}
 PY
 	server_idle
@@ -238,18 +238,18 @@ PY
 @test "20 concurrent smtplib clients, 5 messages each: every 250 is one row" {
 	start_server
 	python3 - "$PORT" "$DB" <<'PY'
-import re, smtplib, sqlite3, sys, threading
+import os, re, smtplib, sqlite3, sys, threading
 port, db = int(sys.argv[1]), sys.argv[2]
 CLIENTS, MESSAGES = 20, 5
 queued, other, lock = {}, [], threading.Lock()
-start = threading.Barrier(CLIENTS, timeout=20)
+start = threading.Barrier(CLIENTS, timeout=float(os.environ["WAIT_LIMIT"]))
 
 def data(c, m):
     return f"Subject: c{c}m{m}\r\n\r\n.client {c} message {m}\r\n".encode()
 
 def client(c):
     try:
-        with smtplib.SMTP("127.0.0.1", port, local_hostname=f"c{c}.example", timeout=30) as s:
+        with smtplib.SMTP("127.0.0.1", port, local_hostname=f"c{c}.example", timeout=float(os.environ["WAIT_LIMIT"])) as s:
             start.wait()
             assert s.ehlo()[0] == 250
             for m in range(MESSAGES):
@@ -274,7 +274,7 @@ threads = [threading.Thread(target=client, args=(c,)) for c in range(CLIENTS)]
 for t in threads:
     t.start()
 for t in threads:
-    t.join(60)
+    t.join(2 * float(os.environ["WAIT_LIMIT"]))
 assert not any(t.is_alive() for t in threads), "a client hung"
 print(f"{len(queued)} queued, not queued: {other}")
 

@@ -137,11 +137,11 @@ u() {
 @test "smtplib over TCP with SMTPUTF8: UTF-8 sender and recipients stored exactly" {
 	start_server
 	python3 - "$PORT" "$BATS_TEST_TMPDIR/msg" <<'PY'
-import smtplib, sys
+import os, smtplib, sys
 msg = ("From: Jöran <jöran@exämple.org>\r\nTo: 用户@例子.广告\r\n"
        "Subject: grüße\r\n\r\n你好\r\n.dot\r\n").encode()
 open(sys.argv[2], "wb").write(msg)
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=float(os.environ["WAIT_LIMIT"])) as s:
     s.ehlo()
     assert s.has_extn("smtputf8"), s.esmtp_features
     refused = s.sendmail("jöran@exämple.org", ["用户@例子.广告", "b@example.com"], msg,
