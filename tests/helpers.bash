@@ -247,6 +247,13 @@ stop_server() {
 	fi
 }
 
+# client COMMAND ARG... - tests/smtpclient.py, the tests' one Python module:
+# real protocol clients (smtplib, raw sockets), lock holders, load and
+# kill runs, and inputs too big for printf.
+client() {
+	python3 "$REPO/tests/smtpclient.py" "$@"
+}
+
 # wait_until WHAT COMMAND... - run COMMAND every 50 ms until it succeeds;
 # false, saying what did not happen (WHAT), after WAIT_LIMIT seconds.
 # A deadline, not a count of tries: on a loaded machine each try can be

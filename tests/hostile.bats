@@ -480,29 +480,9 @@ assert_not_before() {
 	chmod +x "$BATS_TEST_TMPDIR/late-smtpd"
 	SMTPD="$BATS_TEST_TMPDIR/late-smtpd" start_server
 	local how
-	how=$(python3 - "$PORT" "$BATS_TEST_TMPDIR/replies" "$BATS_TEST_TMPDIR/sent" "$WAIT_LIMIT" <<'PY'
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=float(sys.argv[4]))
-s.sendall(b"EHLO x\r\nMAIL FROM:<a@b.c>\r\n")
-open(sys.argv[3], "w").close()
-got, how = b"", None
-while True:
-    try:
-        chunk = s.recv(4096)
-    except ConnectionResetError:
-        how = "reset (RST)"
-        break
-    except socket.timeout:
-        sys.exit("the connection was not closed")
-    if not chunk:
-        how = "closed (FIN)"
-        break
-    got += chunk
-s.close()
-open(sys.argv[2], "wb").write(got)
-print(how)
-PY
-	)
+	client talk --early --sent "$BATS_TEST_TMPDIR/sent" --how "$BATS_TEST_TMPDIR/how" \
+		"$PORT" 'EHLO x\r\nMAIL FROM:<a@b.c>\r\n' >"$BATS_TEST_TMPDIR/replies"
+	how=$(cat "$BATS_TEST_TMPDIR/how")
 	echo "# early talker: connection $how after the 554" >&3
 	server_idle
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/replies")" $'554 5.5.0 mx.test Protocol error: data sent before the greeting\r'

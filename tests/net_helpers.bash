@@ -20,13 +20,7 @@ net_teardown() {
 
 # free_port_on HOST - a TCP port nobody listens on right now at HOST.
 free_port_on() {
-	python3 - "$1" <<'PY'
-import socket, sys
-host = sys.argv[1]
-s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-s.bind((host, 0))
-print(s.getsockname()[1])
-PY
+	client free-port "$1"
 }
 
 # have_ipv6_loopback - can a socket be bound to ::1?
@@ -86,44 +80,7 @@ at_once() {
 	local n=$1 dir=$2
 	shift 2
 	mkdir -p "$dir"
-	python3 - "$n" "$dir" "${AT_ONCE_STDIN:-/dev/null}" "$@" <<'PY'
-import os, signal, sys, time
-n, outdir, stdin, argv = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
-r, w = os.pipe()  # the barrier: children block reading r until w closes
-pids = {}
-for i in range(1, n + 1):
-    sub = lambda s: s.replace("{i}", str(i))
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(w)
-            fd = os.open(sub(stdin), os.O_RDONLY)
-            os.dup2(fd, 0)
-            os.dup2(os.open(f"{outdir}/out.{i}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 1)
-            os.dup2(os.open(f"{outdir}/err.{i}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 2)
-            os.closerange(3, r)
-            os.closerange(r + 1, 1024)
-            os.read(r, 1)  # returns at EOF, when the parent closes w
-            os.execvp(sub(argv[0]), [sub(a) for a in argv])
-        finally:
-            os._exit(127)
-    pids[pid] = i
-os.close(w)  # go
-os.close(r)
-deadline = time.time() + float(os.environ["WAIT_LIMIT"])
-while pids and time.time() < deadline:
-    pid, status = os.waitpid(-1, os.WNOHANG)
-    if pid == 0:
-        time.sleep(0.01)
-        continue
-    with open(f"{outdir}/status.{pids.pop(pid)}", "w") as f:
-        print(os.waitstatus_to_exitcode(status), file=f)
-for pid, i in pids.items():
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    with open(f"{outdir}/status.{i}", "w") as f:
-        print("timeout", file=f)
-PY
+	client at-once "$n" "$dir" "${AT_ONCE_STDIN:-/dev/null}" "$@"
 }
 
 # peak_rss_kib IN OUT COMMAND... - run COMMAND alone, stdin from IN,

@@ -81,12 +81,11 @@ def cmd_talk():
             print(how, file=f)
 
 
-# --- smtplib as a real client ------------------------------------------------
-
+# --- smtplib as a real client -----------------------------------------------
 def cmd_sendmail_dots():
     """sendmail-dots PORT MSG MSG2 - smtplib sendmail: MSG to three
     recipients, then MSG2 (no final CR LF) from <> to one."""
-    import os, smtplib, sys
+    import smtplib
     port = int(sys.argv[1])
     with smtplib.SMTP("127.0.0.1", port, timeout=LIMIT) as s:
         data = open(sys.argv[2], "rb").read()
@@ -96,10 +95,11 @@ def cmd_sendmail_dots():
         refused = s.sendmail("", ["c@example.com"], data)
         assert refused == {}, refused
 
+
 def cmd_send_message():
     """send-message PORT WANT - smtplib send_message with To, Cc and
     Bcc; writes what it transmits to WANT."""
-    import copy, email.generator, io, os, smtplib, sys
+    import copy, email.generator, io, smtplib
     from email.message import EmailMessage
     m = EmailMessage()
     m["From"] = "Sender <s@example.org>"
@@ -120,11 +120,12 @@ def cmd_send_message():
     assert b"secret" not in data and b"\r\n.dot line\r\n" in data, data
     open(sys.argv[2], "wb").write(data)
 
+
 def cmd_send_message_utf8():
     """send-message-utf8 PORT WANT ENVELOPE - smtplib send_message of a
     message with UTF-8 addresses in To, Cc and Bcc; writes what it
     transmits to WANT and the envelope the test expects to ENVELOPE."""
-    import copy, email.generator, io, os, smtplib, sys
+    import copy, email.generator, io, smtplib
     from email.message import EmailMessage
     m = EmailMessage()
     m["From"] = "Jöran <jöran@exämple.org>"
@@ -148,11 +149,12 @@ def cmd_send_message_utf8():
     # The envelope as the test expects it: sender, then To, Bcc, Cc.
     open(sys.argv[3], "w").write("jöran@exämple.org|用户@例子.广告 b@example.com geheim@exämple.org zoë@example.net")
 
+
 def cmd_ehlo_features():
     """ehlo-features PORT - the greeting and EHLO keywords as smtplib
     sees them, against --max-size 1000000; a message over the size
     refused in MAIL."""
-    import os, smtplib, sys
+    import smtplib
     s = smtplib.SMTP(timeout=LIMIT)
     code, text = s.connect("127.0.0.1", int(sys.argv[1]))
     assert (code, text) == (220, b"mx.test ESMTP ready"), (code, text)
@@ -171,10 +173,11 @@ def cmd_ehlo_features():
         assert (e.smtp_code, e.smtp_error) == (552, b"5.3.4 Declared message size exceeds the limit"), e
     assert s.quit() == (221, b"2.0.0 mx.test closing connection")
 
+
 def cmd_domain_refusal():
     """domain-refusal PORT - against --domain example.com: a recipient
     of another domain refused with 550 5.7.1, the others taken."""
-    import os, smtplib, sys
+    import smtplib
     refusal = (550, b"5.7.1 Recipient domain is not served here")
     with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=LIMIT) as s:
         try:
@@ -188,24 +191,27 @@ def cmd_domain_refusal():
                              b"Subject: yes\r\n\r\nyes\r\n")
         assert refused == {"x@other.example": refusal}, refused
 
+
 def cmd_send_ipv6():
     """send-ipv6 PORT - one message over ::1."""
-    import os, smtplib, sys
+    import smtplib
     with smtplib.SMTP("::1", int(sys.argv[1]), timeout=LIMIT) as s:
         assert s.sock.family.name == "AF_INET6", s.sock.family
         assert s.sendmail("s@example.org", ["a@example.com"], b"Subject: v6\r\n\r\nhi\r\n") == {}
 
+
 def cmd_send_fd3():
     """send-fd3 PORT - one message to two recipients."""
-    import os, smtplib, sys
+    import smtplib
     with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=LIMIT) as s:
         assert s.sendmail("s@example.org", ["a@example.com", "b@example.com"], b"Subject: fd3\r\n\r\nhi\r\n") == {}
+
 
 def cmd_send_smtputf8():
     """send-smtputf8 PORT MSG - smtplib with SMTPUTF8: a UTF-8 sender
     and recipients; MSG gets the message; then the same without SMTPUTF8
     is refused."""
-    import os, smtplib, sys
+    import smtplib
     msg = ("From: Jöran <jöran@exämple.org>\r\nTo: 用户@例子.广告\r\n"
            "Subject: grüße\r\n\r\n你好\r\n.dot\r\n").encode()
     open(sys.argv[2], "wb").write(msg)
@@ -224,10 +230,11 @@ def cmd_send_smtputf8():
             want = (553, b"5.6.7 Non-ASCII address or host name needs SMTPUTF8")
             assert e.recipients == {"用户@例子.广告": want}, e.recipients
 
+
 def cmd_concurrent_smtplib():
     """concurrent-smtplib PORT DB - 20 smtplib clients at once, 5
     messages each; every 250 is one whole row in DB."""
-    import os, re, smtplib, sqlite3, sys, threading
+    import re, smtplib, sqlite3, threading
     port, db = int(sys.argv[1]), sys.argv[2]
     CLIENTS, MESSAGES = 20, 5
     queued, other, lock = {}, [], threading.Lock()
@@ -285,43 +292,45 @@ def cmd_concurrent_smtplib():
     # A correct server under this light load takes every message.
     assert not other and len(queued) == CLIENTS * MESSAGES, other
 
-# --- faults: locks, kills, load, a full disk ---------------------------------
 
+# --- faults: locks, kills, load, a full disk --------------------------------
 def cmd_hold_lock():
-    """hold-lock DB FLAG RELEASE LIMIT - take DB's write lock with a row
-    inserted, touch FLAG, hold it until RELEASE exists (LIMIT s at
+    """hold-lock DB FLAG RELEASE - take DB's write lock with a row
+    inserted, touch FLAG, hold it until RELEASE exists (WAIT_LIMIT s at
     most), roll back, touch RELEASE.done."""
-    import os, sqlite3, sys, time
-    db, flag, release, limit = sys.argv[1:]
-    con = sqlite3.connect(db, isolation_level=None, timeout=float(limit))
+    import sqlite3, time
+    db, flag, release = sys.argv[1:]
+    con = sqlite3.connect(db, isolation_level=None, timeout=LIMIT)
     con.execute("BEGIN IMMEDIATE")
     con.execute("INSERT INTO messages (received_at, helo, client_addr, protocol,"
                 " mail_from, size, body) VALUES ('', 'lock holder', '', 'SMTP', '', 0, x'')")
     open(flag, "w").close()
-    end = time.time() + float(limit)
+    end = time.time() + LIMIT
     while time.time() < end and not os.path.exists(release):
         time.sleep(0.05)
     con.execute("ROLLBACK")
     con.close()
     open(release + ".done", "w").close()
 
+
 def cmd_hold_queue():
-    """hold-queue DB FLAG LIMIT - hold the byte lock of smtpd's writers'
-    queue on DB, touch FLAG, sleep LIMIT s."""
-    import fcntl, os, sys, time
+    """hold-queue DB FLAG - hold the byte lock of smtpd's writers'
+    queue on DB, touch FLAG, sleep WAIT_LIMIT s."""
+    import fcntl, time
     fd = os.open(sys.argv[1], os.O_RDWR)
     fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0x7fffffff00000000)
     open(sys.argv[2], "w").close()
-    time.sleep(float(sys.argv[3]))
+    time.sleep(LIMIT)
+
 
 def cmd_locked_session():
-    """locked-session SMTPD DB LOG RELEASE OUT LIMIT - one session: a
+    """locked-session SMTPD DB LOG RELEASE OUT - one session: a
     message while a lock holder (hold-lock) keeps the database, then,
     once RELEASE is made and the holder is gone, a second; prints
     "WAITED STATUS BETWEEN" and writes the replies to OUT."""
-    import os, select, sqlite3, subprocess, sys, time
-    smtpd, db, log, release, out, limit = sys.argv[1:]
-    limit = float(limit)
+    import select, sqlite3, subprocess, time
+    smtpd, db, log, release, out = sys.argv[1:]
+    limit = LIMIT
     p = subprocess.Popen([smtpd, "--db", db, "--hostname", "mx.test", "--log", "stderr"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(log, "ab"))
     got = b""
@@ -368,13 +377,14 @@ def cmd_locked_session():
     open(out, "wb").write(got)
     print(f"{waited:.1f} {status} {between}")
 
+
 def cmd_kill_anywhere():
-    """kill-anywhere SMTPD DB LOG OUT RUNS BUDGET SEED LIMIT - sessions
+    """kill-anywhere SMTPD DB LOG OUT RUNS BUDGET SEED - sessions
     killed with SIGKILL in the body or the commit; prints a summary line
     and PROBLEM lines; OUT.acked and OUT.sent list the tokens."""
-    import os, random, re, select, subprocess, sys, time
-    smtpd, db, log, out, runs, budget, seed, limit = sys.argv[1:]
-    runs, budget, rng, limit = int(runs), float(budget), random.Random(int(seed)), float(limit)
+    import random, re, select, subprocess, time
+    smtpd, db, log, out, runs, budget, seed = sys.argv[1:]
+    runs, budget, rng, limit = int(runs), float(budget), random.Random(int(seed)), LIMIT
     logf = open(log, "ab")
     SIZES = [300, 20_000, 300_000, 2_000_000]
 
@@ -554,13 +564,14 @@ def cmd_kill_anywhere():
     for p in problems:
         print("PROBLEM", p)
 
+
 def cmd_concurrent_sessions():
-    """concurrent-sessions PORT N PER OUT LIMIT - N raw sessions at
+    """concurrent-sessions PORT N PER OUT - N raw sessions at
     once, PER messages each; prints a summary line and ERROR lines;
     OUT.acked lists what got 250."""
-    import json, socket, sys, threading, time
+    import socket, threading, time
     port, n, per, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-    limit = float(sys.argv[5])
+    limit = LIMIT
     barrier = threading.Barrier(n, timeout=limit)
     lock = threading.Lock()
     res = {"sessions_ok": 0, "r250": 0, "r4xx": 0, "r5xx": 0, "errors": [], "acked": []}
@@ -624,20 +635,19 @@ def cmd_concurrent_sessions():
     for e in errors[:20]:
         print("ERROR", e)
 
+
 def cmd_fill_disk():
     """fill-disk DIR - fill the file system of DIR up to 48 KiB."""
-    import os, sys
     st = os.statvfs(sys.argv[1])
     free = st.f_bavail * st.f_frsize
     with open(os.path.join(sys.argv[1], "filler"), "wb") as f:
         f.write(b"f" * (free - 48 * 1024))
 
-# --- inputs too big for printf -----------------------------------------------
 
+# --- inputs too big for printf ----------------------------------------------
 def cmd_bdat_5mib():
     """bdat-5mib IN TEXT - a session sending 5 MiB in BDAT chunks of 100
     KiB into IN, the text into TEXT."""
-    import sys
     # 5 MiB of numbered CR LF lines of 16 bytes, every other one starting
     # with a dot (CR LF pairs fall across chunk borders), sent as BDAT chunks
     # of 102400 bytes, the last one shorter and LAST.
@@ -653,10 +663,10 @@ def cmd_bdat_5mib():
             f.write(b"BDAT %d%s\r\n" % (len(part), last) + part)
         f.write(b"QUIT\r\n")
 
+
 def cmd_make_session():
     """make-session BYTES FILE - a session with one message of BYTES
     bytes of data into FILE, that data (unstuffed) into FILE.data."""
-    import sys
     size, path = int(sys.argv[1]), sys.argv[2]
     head = f"Subject: {size} bytes\r\n\r\n".encode()
     lines, left, i = [head], size - len(head), 0
@@ -677,10 +687,10 @@ def cmd_make_session():
         f.write(data.replace(b"\r\n.", b"\r\n.."))
         f.write(b".\r\nQUIT\r\n")
 
+
 def cmd_big_session():
     """big-session BYTES - to stdout: a session with a body of about
     BYTES, then a small message."""
-    import sys
     line = b"x" * 98 + b"\r\n"
     body = line * (int(sys.argv[1]) // len(line))
     sys.stdout.buffer.write(b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
@@ -688,12 +698,12 @@ def cmd_big_session():
         b"MAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.com>\r\nDATA\r\nhi\r\n.\r\n"
         b"QUIT\r\n")
 
-# --- checks of what was stored -----------------------------------------------
 
+# --- checks of what was stored ----------------------------------------------
 def cmd_source_rows():
     """source-rows DB N RCPTS - DB holds N messages as smtp-source sends
     them (see postfix.bats)."""
-    import re, sqlite3, sys
+    import re, sqlite3
     db, n, rcpts = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     con = sqlite3.connect(db)
     count = con.execute("SELECT count(*) FROM messages").fetchone()[0]
@@ -721,10 +731,11 @@ def cmd_source_rows():
             bad.append((id, helo, addr, proto, frm, got, body[:300]))
     assert not bad, f"{len(bad)} rows differ, first: {bad[0]}"
 
+
 def cmd_postfix_body():
     """postfix-body TRACE QID SUB GOT - GOT is TRACE, Postfix pickup's
     Received: for QID, then SUB with LF made CR LF."""
-    import re, sys
+    import re
     trace, qid, sub, got = sys.argv[1:]
     trace = open(trace, "rb").read()
     want = open(sub, "rb").read().replace(b"\n", b"\r\n")
@@ -742,11 +753,12 @@ def cmd_postfix_body():
     rest = rest[m.end():]
     assert rest == want, ("the message", want, rest)
 
+
 def cmd_syscall_filter():
     """syscall-filter GROUPS SERVICE - the system calls SERVICE's
     SystemCallFilter= lines allow, with the @groups of GROUPS (systemd-
     analyze syscall-filter)."""
-    import re, sys
+    import re
     groups, cur = {}, None
     for line in open(sys.argv[1]):
         if line.startswith("@"):
@@ -772,19 +784,20 @@ def cmd_syscall_filter():
         sys.exit("no allow list in " + sys.argv[2])
     print("\n".join(sorted(allow - deny)))
 
-# --- harness -----------------------------------------------------------------
 
+# --- harness ----------------------------------------------------------------
 def cmd_free_port():
     """free-port HOST - a TCP port nobody listens on right now at HOST."""
-    import socket, sys
+    import socket
     host = sys.argv[1]
     s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     s.bind((host, 0))
     print(s.getsockname()[1])
 
+
 def cmd_at_once():
     """at-once N DIR STDIN COMMAND... - see at_once in helpers.bash."""
-    import os, signal, sys, time
+    import signal, time
     n, outdir, stdin, argv = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
     r, w = os.pipe()  # the barrier: children block reading r until w closes
     pids = {}
@@ -821,15 +834,18 @@ def cmd_at_once():
         with open(f"{outdir}/status.{i}", "w") as f:
             print("timeout", file=f)
 
+
 def cmd_journal_listen():
-    """journal-listen OUT LIMIT READY - receive journald native-protocol
+    """journal-listen OUT READY - receive journald native-protocol
     datagrams on /run/systemd/journal/socket, one JSON line each into
-    OUT, until a disconnect entry; touch READY once bound."""
-    import json, socket, sys
+    OUT, until a disconnect entry (WAIT_LIMIT s of silence at
+    most); touch
+    READY once bound."""
+    import json, socket
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind("/run/systemd/journal/socket")
     open(sys.argv[2], "w").close()  # ready
-    s.settimeout(float(sys.argv[3]))  # only if smtpd never says disconnect
+    s.settimeout(LIMIT)  # only if smtpd never logs its disconnect
     out = open(sys.argv[1], "w")
     try:
         while True:
