@@ -6,7 +6,6 @@
 # commands.  Scripted sessions on stdin, one over TCP in one write.
 
 load helpers
-load net_helpers
 
 setup() {
 	common_setup

@@ -6,7 +6,6 @@
 # and smtplib cannot send BDAT, which bdat.bats covers with raw bytes.)
 
 load helpers
-load net_helpers
 
 setup() {
 	common_setup

@@ -16,11 +16,6 @@ teardown() { common_teardown; }
 ENV='EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n'
 ENV_CODES=(220 250 "250 2.1.0" "250 2.1.5" 354)
 
-# last_line - the last reply line.
-last_line() {
-	printf '%s' "${lines[${#lines[@]} - 1]}"
-}
-
 # assert_stored_bytes ID TEXT - message ID's body is exactly TEXT, taken
 # literally (no escapes).
 assert_stored_bytes() {

@@ -7,7 +7,6 @@
 # there half, and PRAGMA integrity_check is ok.
 
 load helpers
-load fault_helpers
 
 setup() {
 	fault_setup

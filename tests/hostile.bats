@@ -8,7 +8,6 @@
 # case checks the exact replies and then what the database holds.
 
 load helpers
-load fault_helpers
 
 setup() { fault_setup; }
 teardown() { fault_teardown; }

@@ -4,7 +4,6 @@
 # set size stays within 1 MiB of what a 1 KiB message needs.
 
 load helpers
-load net_helpers
 
 setup() {
 	common_setup

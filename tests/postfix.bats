@@ -1,13 +1,11 @@
 #!/usr/bin/env bats
-# A real sending MTA: a private Postfix instance (postfix_helpers.bash)
+# A real sending MTA: a private Postfix instance (in helpers.bash)
 # relays what its sendmail is given to smtpd on a loopback port; and
 # Postfix's smtp-source puts load on smtpd.  Each test checks what Postfix
 # said it sent (its log has the whole conversation) against what smtpd
 # stored, envelope and body byte for byte.
 
 load helpers
-load net_helpers
-load postfix_helpers
 
 setup() {
 	common_setup

@@ -4,7 +4,6 @@
 # what the client was told and then the stored rows, byte for byte.
 
 load helpers
-load net_helpers
 
 setup() { common_setup; }
 teardown() { net_teardown; }

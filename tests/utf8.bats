@@ -5,7 +5,6 @@
 # protocol UTF8SMTP (RFC 6531 3.7.3) in the row and in Received:.
 
 load helpers
-load net_helpers
 
 setup() {
 	common_setup
