@@ -327,6 +327,7 @@ alive() {
 # live_start [OPTION...] - run smtpd in the background, reading from a
 # pipe that send writes to; its replies go to $BATS_TEST_TMPDIR/replies.
 live_start() {
+	rm -f "$BATS_TEST_TMPDIR/client"
 	mkfifo "$BATS_TEST_TMPDIR/client"
 	"$SMTPD" --db "$DB" --hostname mx.test --log stderr "$@" \
 		<"$BATS_TEST_TMPDIR/client" >"$BATS_TEST_TMPDIR/replies" 2>>"$LOG" 3>&- &
