@@ -5,6 +5,9 @@
  * smtpd never listens, accepts or forks.  A super-server (systemd with
  * Accept=yes, inetd, tcpserver) hands it one connection on stdin/stdout,
  * or as fd 3 with LISTEN_FDS=1, and it exits when the session ends.
+ * Everything a session needs is opened first (the log, the database);
+ * then the process confines itself (sandbox.c) before it reads the
+ * first byte from the client.  The checkpointer does the same.
  * Exit status: 0 when the client ended the session (QUIT, EOF, timeout,
  * abuse), 1 for a fault of ours, 2 for a bad command line or setup.
  */
@@ -29,6 +32,7 @@
 #include "log.h"
 #include "parse.h"
 #include "reply.h"
+#include "sandbox.h"
 #include "session.h"
 #include "store.h"
 
@@ -322,6 +326,54 @@ static int init_db(const char *path)
 	return 0;
 }
 
+/*
+ * enter_sandbox - confine this process to the database's directory and
+ * the spool (sandbox.c), after the log and the database are open.  A
+ * kernel without Landlock is logged and accepted.  false if the sandbox
+ * could not be applied (logged with field, e.g. the client).
+ */
+static bool enter_sandbox(const struct options *o, struct log_field field)
+{
+	struct sandbox_policy p = {.db_path = o->db, .spool_dir = o->cfg.spool_dir};
+	char err[512];
+	struct log_field f[] = {field, {"REASON", err}};
+
+	switch (sandbox_apply(&p, err, sizeof err)) {
+	case SANDBOX_FAILED:
+		log_event(LOG_ERR, f, 2, "cannot enter the sandbox");
+		return false;
+	case SANDBOX_PARTIAL:
+		log_event(LOG_WARNING, f, 2, "sandbox incomplete on this system");
+		break;
+	case SANDBOX_FULL:
+	case SANDBOX_OFF:
+		break;
+	}
+	return true;
+}
+
+/* checkpointer - --checkpointer: open, confine, then run until SIGTERM.
+ * A database that cannot be opened is a setup error (exit 2). */
+static int checkpointer(const struct options *o)
+{
+	struct log_field f[] = {{"DB", o->db}, {"REASON", ""}};
+	char err[512];
+	struct store *st;
+
+	log_open(o->log);
+	if (!(st = store_open(o->db, err, sizeof err))) {
+		fprintf(stderr, "smtpd: %s\n", err);
+		f[1].value = err;
+		log_event(LOG_ERR, f, 2, "checkpointer cannot open the database");
+		return EXIT_USAGE;
+	}
+	if (!enter_sandbox(o, f[0])) {
+		store_close(st);
+		return 1;
+	}
+	return checkpointer_run(st, o->db);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
@@ -345,10 +397,8 @@ int main(int argc, char **argv)
 	o.cfg.spool_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	if (o.init_db)
 		return init_db(o.db);
-	if (o.checkpointer) {
-		log_open(o.log);
-		return checkpointer_run(o.db);
-	}
+	if (o.checkpointer)
+		return checkpointer(&o);
 	fd = connection_fd();
 	signal(SIGPIPE, SIG_IGN);
 	log_open(o.log);
@@ -360,6 +410,12 @@ int main(int argc, char **argv)
 	if (!st) {
 		struct log_field f[] = {{"CLIENT", addr}, {"REASON", err}};
 		log_event(LOG_ERR, f, 2, "cannot open the mailbox database");
+		reply(&io, RP_UNAVAILABLE, o.cfg.hostname);
+		io_flush(&io);
+		return 1;
+	}
+	if (!enter_sandbox(&o, (struct log_field){"CLIENT", addr})) {
+		store_close(st);
 		reply(&io, RP_UNAVAILABLE, o.cfg.hostname);
 		io_flush(&io);
 		return 1;

@@ -309,6 +309,11 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	/* Closed only after SQLite's connection: closing any descriptor of
 	 * the file would drop the process's POSIX locks on it. */
 	st->queue_fd = open(path, O_RDWR | O_CLOEXEC);
+	/* Seed SQLite's generator (WAL salts) from /dev/urandom now: the
+	 * sandbox that follows store_open() leaves it unreadable, and SQLite
+	 * would fall back to the time and pid.  A first draw seeds it. */
+	unsigned char draw;
+	sqlite3_randomness(1, &draw);
 	for (int i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &st->stmt[i], NULL) != SQLITE_OK) {
