@@ -872,6 +872,27 @@ def cmd_journal_listen():
         pass
 
 
+def cmd_syslog_listen():
+    """syslog-listen OUT READY - receive syslog datagrams on /dev/log,
+    one line each into OUT, until smtpd logs its disconnect (WAIT_LIMIT
+    s of silence at most); touch READY once bound."""
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind("/dev/log")
+    open(sys.argv[2], "w").close()  # ready
+    s.settimeout(LIMIT)
+    with open(sys.argv[1], "w") as out:
+        try:
+            while True:
+                line = s.recv(65536).decode()
+                out.write(line + "\n")
+                out.flush()
+                if "disconnect" in line:
+                    break
+        except socket.timeout:
+            pass
+
+
 def main():
     commands = {n[4:].replace("_", "-"): f for n, f in globals().items() if n.startswith("cmd_")}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
