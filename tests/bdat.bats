@@ -6,7 +6,6 @@
 # commands.  Scripted sessions on stdin, one over TCP in one write.
 
 load helpers
-load net_helpers
 
 setup() {
 	common_setup
@@ -210,25 +209,10 @@ IN_BDAT='503 5.5.1 Send the rest of the message with BDAT, or RSET'
 
 @test "over TCP, EHLO, MAIL, RCPT, two BDATs with their chunks and QUIT in one write" {
 	start_server
-	python3 - "$PORT" "$BATS_TEST_TMPDIR/got" <<'PY'
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-f = s.makefile("rb")
-assert f.readline() == b"220 mx.test ESMTP ready\r\n"
-s.sendall(b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
-          b"RCPT TO:<b@example.com>\r\nRCPT TO:<c@example.com>\r\n"
-          b"BDAT 14\r\nSubject: tcp\r\nBDAT 10 LAST\r\n\r\nbody\r\n\r\nQUIT\r\n")
-got = b""
-end = time.time() + 10
-while time.time() < end:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
-open(sys.argv[2], "wb").write(got)
-PY
+	client talk "$PORT" 'EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nRCPT TO:<c@example.com>\r\nBDAT 14\r\nSubject: tcp\r\nBDAT 10 LAST\r\n\r\nbody\r\n\r\nQUIT\r\n' \
+		>"$BATS_TEST_TMPDIR/got"
 	server_idle
-	printf '%s\r\n' "250-mx.test" "250-PIPELINING" "250-SIZE 26214400" "250-8BITMIME" \
+	printf '%s\r\n' "220 mx.test ESMTP ready" "250-mx.test" "250-PIPELINING" "250-SIZE 26214400" "250-8BITMIME" \
 		"250-ENHANCEDSTATUSCODES" "250-CHUNKING" "250-SMTPUTF8" "250 DSN" \
 		"250 2.1.0 Sender ok" "250 2.1.5 Recipient ok" "250 2.1.5 Recipient ok" \
 		"250 2.0.0 14 bytes received" "250 2.0.0 Ok: queued as 1" \
@@ -435,23 +419,7 @@ PY
 }
 
 @test "a 5 MiB message in 100 KiB chunks is stored byte for byte" {
-	python3 - "$IN" "$BATS_TEST_TMPDIR/text" <<'PY'
-import sys
-# 5 MiB of numbered CR LF lines of 16 bytes, every other one starting
-# with a dot (CR LF pairs fall across chunk borders), sent as BDAT chunks
-# of 102400 bytes, the last one shorter and LAST.
-text = b"".join((b".%013d\r\n" if i % 2 else b"%014d\r\n") % i for i in range(5 * 1024 * 1024 // 16))
-assert len(text) == 5 * 1024 * 1024
-open(sys.argv[2], "wb").write(text)
-with open(sys.argv[1], "wb") as f:
-    f.write(b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\n")
-    step = 100 * 1024
-    for off in range(0, len(text), step):
-        part = text[off:off + step]
-        last = b" LAST" if off + step >= len(text) else b""
-        f.write(b"BDAT %d%s\r\n" % (len(part), last) + part)
-    f.write(b"QUIT\r\n")
-PY
+	client bdat-5mib "$IN" "$BATS_TEST_TMPDIR/text"
 	session
 	assert_equal "$status" 0
 	local want=("${ENV_CODES[@]}") i

@@ -22,13 +22,7 @@ teardown() {
 start_keeper() {
 	"$SMTPD" --checkpointer --db "$DB" --log stderr 2>>"$LOG" &
 	KEEPER_PID=$!
-	local i
-	for i in $(seq 50); do
-		grep -q "checkpointer started" "$LOG" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "the checkpointer did not start"
-	return 1
+	wait_until "the checkpointer did not start" grep -q "checkpointer started" "$LOG"
 }
 
 # syncs - run one session under strace; print each file it fsynced.

@@ -17,48 +17,17 @@ journal_session() {
 	shift
 	ENTRIES="$BATS_TEST_TMPDIR/entries"
 	printf '%b' "$input" >"$BATS_TEST_TMPDIR/input"
-	cat >"$BATS_TEST_TMPDIR/listen.py" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/run/systemd/journal/socket")
-open(sys.argv[2], "w").close()  # ready
-s.settimeout(5)
-out = open(sys.argv[1], "w")
-try:
-    while True:
-        data = s.recv(1 << 20)
-        fields, i = {}, 0
-        while i < len(data):
-            nl = data.index(b"\n", i)
-            line = data[i:nl]
-            if b"=" in line:
-                k, v = line.split(b"=", 1)
-                i = nl + 1
-            else:  # NAME \n le64 length, value, \n
-                k = line
-                n = int.from_bytes(data[nl + 1:nl + 9], "little")
-                v = data[nl + 9:nl + 9 + n]
-                assert data[nl + 9 + n:nl + 10 + n] == b"\n"
-                i = nl + 10 + n
-            fields[k.decode()] = v.decode()
-        out.write(json.dumps(fields) + "\n")
-        out.flush()
-        if fields.get("MESSAGE") == "disconnect" or fields.get("MESSAGE", "").startswith("disconnect "):
-            break
-except socket.timeout:
-    pass
-PY
 	status=0
 	unshare -m sh -c '
 		mount -t tmpfs tmpfs /run || exit 97
 		mkdir -p /run/systemd/journal
-		python3 "$1" "$2" "$3" & listener=$!
-		i=0; while [ ! -e "$3" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+		python3 "$1" journal-listen "$2" "$3" & listener=$!
+		while [ ! -e "$3" ] && kill -0 $listener; do sleep 0.05; done
 		shift 3
 		INVOCATION_ID=0123456789abcdef "$@" <"$BATS_TEST_TMPDIR/input" >"$BATS_TEST_TMPDIR/replies"
 		rc=$?
 		wait $listener
-		exit $rc' sh "$BATS_TEST_TMPDIR/listen.py" "$ENTRIES" "$BATS_TEST_TMPDIR/ready" \
+		exit $rc' sh "$REPO/tests/smtpclient.py" "$ENTRIES" "$BATS_TEST_TMPDIR/ready" \
 		"$SMTPD" --db "$DB" --hostname mx.test "$@" 2>>"$LOG" || status=$?
 	[[ $status != 97 ]] || skip "this machine does not allow mounts in a namespace"
 	output=$(tr -d '\r' <"$BATS_TEST_TMPDIR/replies")

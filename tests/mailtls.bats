@@ -4,7 +4,6 @@
 # through systemd-socket-activate, every message checked byte for byte.
 
 load helpers
-load net_helpers
 load tls_helpers
 
 setup_file() {

@@ -4,7 +4,6 @@
 # set size stays within 1 MiB of what a 1 KiB message needs.
 
 load helpers
-load net_helpers
 
 setup() {
 	common_setup
@@ -17,28 +16,7 @@ teardown() { net_teardown; }
 # stored, unstuffed) into FILE.data.  Lines are 76 characters and CR LF;
 # every 50th starts with a dot, so the session carries stuffed dots.
 make_session() {
-	python3 - "$1" "$2" <<'PY'
-import sys
-size, path = int(sys.argv[1]), sys.argv[2]
-head = f"Subject: {size} bytes\r\n\r\n".encode()
-lines, left, i = [head], size - len(head), 0
-while left >= 78:
-    lead = "." if i % 50 == 0 else "x"
-    lines.append(f"{lead}{i:09d} {'abcdefghijklmnopqrstuvwxyz' * 3}"[:76].encode() + b"\r\n")
-    left -= 78
-    i += 1
-assert left != 1, "a size this generator cannot make"
-if left:
-    lines.append(b"y" * (left - 2) + b"\r\n")
-data = b"".join(lines)
-assert len(data) == size
-open(path + ".data", "wb").write(data)
-with open(path, "wb") as f:
-    f.write(b"EHLO client.example\r\nMAIL FROM:<s@example.org>\r\n"
-            b"RCPT TO:<a@example.com>\r\nDATA\r\n")
-    f.write(data.replace(b"\r\n.", b"\r\n.."))
-    f.write(b".\r\nQUIT\r\n")
-PY
+	client make-session "$1" "$2"
 }
 
 # measure FILE [OPTION...] - run smtpd on the session in FILE; sets

@@ -341,15 +341,8 @@ recipients_by_address"
 @test "over TCP the socket's address is used, not the environment" {
 	export REMOTE_ADDR=192.0.2.7
 	start_server
-	python3 - "$PORT" >"$BATS_TEST_TMPDIR/replies" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
-f = s.makefile("rb")
-greeting = f.readline()  # a client waits for the greeting (RFC 5321 3.1)
-s.sendall(b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
-          b"RCPT TO:<b@example.com>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n")
-sys.stdout.buffer.write(greeting + f.read())
-PY
+	client talk "$PORT" 'EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n' \
+		>"$BATS_TEST_TMPDIR/replies"
 	output=$(tr -d '\r' <"$BATS_TEST_TMPDIR/replies")
 	mapfile -t lines <<<"$output"
 	assert_codes "${MSG_CODES[@]}"

@@ -4,7 +4,6 @@
 # since a super-server starts one process per connection.
 
 load helpers
-load net_helpers
 
 setup() {
 	common_setup

@@ -64,12 +64,9 @@ assert_killed() {
 
 # session_pid - the one smtpd that the server started for a connection.
 session_pid() {
-	local i kids
-	for ((i = 0; i < 100; i++)); do
-		kids=$(cat "/proc/$SERVER_PID/task/$SERVER_PID/children" 2>/dev/null)
-		[[ -n $kids ]] && break
-		sleep 0.05
-	done
+	local kids
+	wait_until "the server started no smtpd" eval '[[ -n $(server_children) ]]' || true
+	kids=$(server_children)
 	[[ $kids =~ ^[0-9]+\ *$ ]] || { echo "expected one smtpd, found: '$kids'" >&2; return 1; }
 	echo "${kids// /}"
 }
@@ -277,12 +274,7 @@ assert_confined() {
 	needs_sandboxed_smtpd
 	"$SMTPD" --checkpointer --db "$DB" --log stderr 2>>"$LOG" &
 	KEEPER_PID=$!
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -q "checkpointer started" "$LOG" 2>/dev/null && break
-		sleep 0.05
-	done
-	grep -q "checkpointer started" "$LOG"
+	wait_until "the checkpointer did not start" grep -q "checkpointer started" "$LOG"
 	assert_confined "$KEEPER_PID"
 	smtp 'EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n'
 	assert_codes 220 250 "250 2.1.0" "250 2.1.5" 354 "250 2.0.0" "221 2.0.0"
@@ -300,35 +292,18 @@ assert_confined() {
 @test "syslog over AF_UNIX works from inside the sandbox" {
 	printf 'EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n' \
 		>"$BATS_TEST_TMPDIR/input"
-	cat >"$BATS_TEST_TMPDIR/listen.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/dev/log")
-open(sys.argv[2], "w").close()  # ready
-s.settimeout(5)
-with open(sys.argv[1], "w") as out:
-    try:
-        while True:
-            line = s.recv(65536).decode()
-            out.write(line + "\n")
-            out.flush()
-            if "disconnect" in line:
-                break
-    except socket.timeout:
-        pass
-PY
 	status=0
 	# A private /dev with our listener at /dev/log; nothing outside changes.
 	unshare -m sh -c '
 		mount -t tmpfs tmpfs /dev || exit 97
 		mknod -m 666 /dev/null c 1 3 || exit 97
-		python3 "$1" "$2" "$3" & listener=$!
-		i=0; while [ ! -e "$3" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+		python3 "$1" syslog-listen "$2" "$3" & listener=$!
+		while [ ! -e "$3" ] && kill -0 $listener; do sleep 0.05; done
 		shift 3
 		"$@" <"$BATS_TEST_TMPDIR/input" >"$BATS_TEST_TMPDIR/replies"
 		rc=$?
 		wait $listener
-		exit $rc' sh "$BATS_TEST_TMPDIR/listen.py" "$BATS_TEST_TMPDIR/syslog" "$BATS_TEST_TMPDIR/ready" \
+		exit $rc' sh "$REPO/tests/smtpclient.py" "$BATS_TEST_TMPDIR/syslog" "$BATS_TEST_TMPDIR/ready" \
 		"$SMTPD" --db "$DB" --hostname mx.test --log syslog 2>>"$LOG" || status=$?
 	[[ $status != 97 ]] || skip "this machine does not allow mounts in a namespace"
 	assert_equal "$status" 0

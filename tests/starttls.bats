@@ -7,7 +7,6 @@
 # handshake, a second STARTTLS.
 
 load helpers
-load net_helpers
 load tls_helpers
 
 setup_file() {
@@ -28,12 +27,6 @@ teardown() { net_teardown; common_teardown; }
 # serve_tls [OPTION...] - smtpd with STARTTLS on 127.0.0.1:$PORT.
 serve_tls() {
 	serve_cmd 127.0.0.1 "$SMTPD" --db "$DB" --hostname mx.test --log stderr "${TLSOPTS[@]}" "$@"
-}
-
-# replies_from FILE - the replies a client printed, into $output/$lines.
-replies_from() {
-	output=$(tr -d '\r' <"$1")
-	mapfile -t lines <<<"$output"
 }
 
 # assert_tls_message PROTOCOL HELO - exactly one message, received over

@@ -4,7 +4,6 @@
 # what the client was told and then the stored rows, byte for byte.
 
 load helpers
-load net_helpers
 
 setup() { common_setup; }
 teardown() { net_teardown; }
@@ -17,17 +16,7 @@ teardown() { net_teardown; }
 	printf '%b' "$msg" >"$BATS_TEST_TMPDIR/msg"
 	# The second message lacks its final CR LF: smtplib adds one.
 	printf 'Subject: two\r\n\r\nno final CR LF' >"$BATS_TEST_TMPDIR/msg2"
-	python3 - "$PORT" "$BATS_TEST_TMPDIR/msg" "$BATS_TEST_TMPDIR/msg2" <<'PY'
-import smtplib, sys
-port = int(sys.argv[1])
-with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
-    data = open(sys.argv[2], "rb").read()
-    refused = s.sendmail("s@example.org", ["a@example.com", "b@example.com", "hidden@example.net"], data)
-    assert refused == {}, refused
-    data = open(sys.argv[3], "rb").read()
-    refused = s.sendmail("", ["c@example.com"], data)
-    assert refused == {}, refused
-PY
+	client sendmail-dots "$PORT" "$BATS_TEST_TMPDIR/msg" "$BATS_TEST_TMPDIR/msg2"
 	server_idle
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 2
 	assert_equal "$(q 'SELECT helo, client_addr, protocol, mail_from FROM messages WHERE id = 1')" \
@@ -41,28 +30,7 @@ PY
 
 @test "smtplib send_message: Bcc is an envelope recipient, not a stored header" {
 	start_server
-	python3 - "$PORT" "$BATS_TEST_TMPDIR/want" <<'PY'
-import copy, email.generator, io, smtplib, sys
-from email.message import EmailMessage
-m = EmailMessage()
-m["From"] = "Sender <s@example.org>"
-m["To"] = "A <a@example.com>, b@example.com"
-m["Cc"] = "c@example.com"
-m["Bcc"] = "secret@example.net"
-m["Subject"] = "send_message"
-m.set_content("Hello.\n.dot line\n")
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
-    refused = s.send_message(m)
-assert refused == {}, refused
-# What send_message transmits: the message without Bcc, CR LF lines.
-c = copy.copy(m)
-del c["Bcc"]
-with io.BytesIO() as b:
-    email.generator.BytesGenerator(b).flatten(c, linesep="\r\n")
-    data = b.getvalue()
-assert b"secret" not in data and b"\r\n.dot line\r\n" in data, data
-open(sys.argv[2], "wb").write(data)
-PY
+	client send-message "$PORT" "$BATS_TEST_TMPDIR/want"
 	server_idle
 	assert_equal "$(q 'SELECT client_addr, protocol, mail_from FROM messages')" "127.0.0.1|ESMTP|s@example.org"
 	# smtplib takes recipients from To, then Bcc, then Cc.
@@ -72,47 +40,14 @@ PY
 
 @test "smtplib: greeting and EHLO extensions over TCP are exactly these" {
 	start_server --max-size 1000000
-	python3 - "$PORT" <<'PY'
-import smtplib, sys
-s = smtplib.SMTP(timeout=10)
-code, text = s.connect("127.0.0.1", int(sys.argv[1]))
-assert (code, text) == (220, b"mx.test ESMTP ready"), (code, text)
-code, text = s.ehlo("client.example")
-assert code == 250, code
-assert text == (b"mx.test\nPIPELINING\nSIZE 1000000\n8BITMIME\nENHANCEDSTATUSCODES\n"
-                b"CHUNKING\nSMTPUTF8\nDSN"), text
-want = {"pipelining": "", "size": "1000000", "8bitmime": "", "enhancedstatuscodes": "",
-        "chunking": "", "smtputf8": "", "dsn": ""}
-assert s.esmtp_features == want, s.esmtp_features
-# smtplib declares the size in MAIL (SIZE=n); over the limit is refused there.
-try:
-    s.sendmail("s@example.org", ["a@example.com"], b"x" * 1000001 + b"\r\n")
-    sys.exit("a message over --max-size was accepted")
-except smtplib.SMTPSenderRefused as e:
-    assert (e.smtp_code, e.smtp_error) == (552, b"5.3.4 Declared message size exceeds the limit"), e
-assert s.quit() == (221, b"2.0.0 mx.test closing connection")
-PY
+	client ehlo-features "$PORT"
 	server_idle
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 0
 }
 
 @test "smtplib with --domain: other domains get 550 5.7.1, the rest is stored" {
 	start_server --domain example.com
-	python3 - "$PORT" <<'PY'
-import smtplib, sys
-refusal = (550, b"5.7.1 Recipient domain is not served here")
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
-    try:
-        s.sendmail("s@example.org", ["x@other.example"], b"Subject: no\r\n\r\nno\r\n")
-        sys.exit("a message for another domain was accepted")
-    except smtplib.SMTPRecipientsRefused as e:
-        assert e.recipients == {"x@other.example": refusal}, e.recipients
-    # Some refused, some accepted: the message goes to the accepted ones.
-    refused = s.sendmail("s@example.org",
-                         ["a@example.com", "x@other.example", "B@EXAMPLE.COM", "postmaster"],
-                         b"Subject: yes\r\n\r\nyes\r\n")
-    assert refused == {"x@other.example": refusal}, refused
-PY
+	client domain-refusal "$PORT"
 	server_idle
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 1
 	assert_equal "$(rcpts_of 1)" "a@example.com B@EXAMPLE.COM postmaster"
@@ -124,7 +59,7 @@ PY
 	local msg='Subject: curl\r\n\r\n.starts with a dot\r\n..two dots\r\n.\r\nend\r\n'
 	printf '%b' "$msg" >"$BATS_TEST_TMPDIR/mail.txt"
 	# The URL path is the EHLO domain (without one, curl uses the file name).
-	curl -sS --max-time 10 "smtp://127.0.0.1:$PORT/client.example" \
+	curl -sS --max-time "$WAIT_LIMIT" "smtp://127.0.0.1:$PORT/client.example" \
 		--mail-from s@example.org --mail-rcpt a@example.com --mail-rcpt b@example.com \
 		-T "$BATS_TEST_TMPDIR/mail.txt"
 	server_idle
@@ -137,19 +72,19 @@ PY
 @test "curl: a file without a final CR LF gets one; bare LF lines are refused" {
 	start_server
 	printf 'Subject: c\r\n\r\nlast line' >"$BATS_TEST_TMPDIR/nocrlf.txt"
-	curl -sS --max-time 10 "smtp://127.0.0.1:$PORT/client.example" \
+	curl -sS --max-time "$WAIT_LIMIT" "smtp://127.0.0.1:$PORT/client.example" \
 		--mail-from s@example.org --mail-rcpt a@example.com -T "$BATS_TEST_TMPDIR/nocrlf.txt"
 	server_idle
 	assert_body 1 'Subject: c\r\n\r\nlast line\r\n'
 	# curl sends LF-only text unchanged without --crlf: 550, nothing stored.
 	printf 'Subject: lf\n\nbare\n' >"$BATS_TEST_TMPDIR/lf.txt"
-	run curl -sS --max-time 10 "smtp://127.0.0.1:$PORT/client.example" \
+	run curl -sS --max-time "$WAIT_LIMIT" "smtp://127.0.0.1:$PORT/client.example" \
 		--mail-from s@example.org --mail-rcpt a@example.com -T "$BATS_TEST_TMPDIR/lf.txt"
 	server_idle
 	[[ $status -ne 0 ]]
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 1
 	# With --crlf curl converts them, and the message is taken.
-	curl -sS --max-time 10 --crlf "smtp://127.0.0.1:$PORT/client.example" \
+	curl -sS --max-time "$WAIT_LIMIT" --crlf "smtp://127.0.0.1:$PORT/client.example" \
 		--mail-from s@example.org --mail-rcpt a@example.com -T "$BATS_TEST_TMPDIR/lf.txt"
 	server_idle
 	assert_body 2 'Subject: lf\r\n\r\nbare\r\n'
@@ -159,7 +94,7 @@ PY
 	start_server
 	printf 'Line one\r\n.dot line\r\n..two dots\r\n.\r\nlast\r\n' >"$BATS_TEST_TMPDIR/body.txt"
 	# Fix the headers swaks would otherwise fill with the date and an id.
-	run swaks --server "127.0.0.1:$PORT" --timeout 10 --pipeline --helo client.example \
+	run swaks --server "127.0.0.1:$PORT" --timeout "$WAIT_LIMIT" --pipeline --helo client.example \
 		--from s@example.org --to a@example.com,b@example.com \
 		--header 'Date: Thu, 26 Nov 2026 11:00:00 +0000' --header 'Subject: swaks' \
 		--header 'Message-Id: <swaks@example.org>' --header 'X-Mailer: swaks' \
@@ -188,7 +123,7 @@ PY
 		port $PORT
 		auth off
 		tls off
-		timeout 10
+		timeout $WAIT_LIMIT
 		from s@example.org
 		domain client.example
 		account default : test
@@ -207,12 +142,7 @@ PY
 @test "IPv6: a client on ::1 is recorded as ::1 and [IPv6:::1] in Received" {
 	have_ipv6_loopback || skip "::1 is not available here"
 	serve ::1 inetd
-	python3 - "$PORT" <<'PY'
-import smtplib, sys
-with smtplib.SMTP("::1", int(sys.argv[1]), timeout=10) as s:
-    assert s.sock.family.name == "AF_INET6", s.sock.family
-    assert s.sendmail("s@example.org", ["a@example.com"], b"Subject: v6\r\n\r\nhi\r\n") == {}
-PY
+	client send-ipv6 "$PORT"
 	server_idle
 	assert_equal "$(q 'SELECT client_addr, protocol FROM messages')" "::1|ESMTP"
 	assert_body 1 'Subject: v6\r\n\r\nhi\r\n'
@@ -223,11 +153,7 @@ PY
 
 @test "LISTEN_FDS=1: the connection as fd 3, replies on the socket, not stdout" {
 	serve 127.0.0.1 fds
-	python3 - "$PORT" <<'PY'
-import smtplib, sys
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
-    assert s.sendmail("s@example.org", ["a@example.com", "b@example.com"], b"Subject: fd3\r\n\r\nhi\r\n") == {}
-PY
+	client send-fd3 "$PORT"
 	server_idle
 	assert_equal "$(q 'SELECT client_addr, protocol, mail_from FROM messages')" "127.0.0.1|ESMTP|s@example.org"
 	assert_equal "$(rcpts_of 1)" "a@example.com b@example.com"
@@ -237,64 +163,6 @@ PY
 
 @test "20 concurrent smtplib clients, 5 messages each: every 250 is one row" {
 	start_server
-	python3 - "$PORT" "$DB" <<'PY'
-import re, smtplib, sqlite3, sys, threading
-port, db = int(sys.argv[1]), sys.argv[2]
-CLIENTS, MESSAGES = 20, 5
-queued, other, lock = {}, [], threading.Lock()
-start = threading.Barrier(CLIENTS, timeout=20)
-
-def data(c, m):
-    return f"Subject: c{c}m{m}\r\n\r\n.client {c} message {m}\r\n".encode()
-
-def client(c):
-    try:
-        with smtplib.SMTP("127.0.0.1", port, local_hostname=f"c{c}.example", timeout=30) as s:
-            start.wait()
-            assert s.ehlo()[0] == 250
-            for m in range(MESSAGES):
-                code, _ = s.mail(f"c{c}@example.org")
-                assert code == 250, code
-                for r in "ab":
-                    code, _ = s.rcpt(f"c{c}m{m}{r}@example.com")
-                    assert code == 250, code
-                code, text = s.data(data(c, m))
-                with lock:
-                    if code == 250:
-                        id = int(re.fullmatch(rb"2\.0\.0 Ok: queued as (\d+)", text)[1])
-                        assert id not in queued, f"id {id} given twice"
-                        queued[id] = (c, m)
-                    else:
-                        other.append((c, m, code, text))
-    except Exception as e:
-        with lock:
-            other.append((c, repr(e)))
-
-threads = [threading.Thread(target=client, args=(c,)) for c in range(CLIENTS)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join(60)
-assert not any(t.is_alive() for t in threads), "a client hung"
-print(f"{len(queued)} queued, not queued: {other}")
-
-con = sqlite3.connect(db)
-rows = {id: (helo, frm, bytes(body)) for id, helo, frm, body in
-        con.execute("SELECT id, helo, mail_from, body FROM messages")}
-assert len(rows) == len(queued), f"{len(rows)} rows for {len(queued)} replies of 250"
-assert set(rows) == set(queued), set(rows) ^ set(queued)
-for id, (c, m) in queued.items():
-    helo, frm, body = rows[id]
-    rcpts = [a for a, in con.execute(
-        "SELECT address FROM recipients WHERE message_id = ? ORDER BY position", (id,))]
-    assert (helo, frm) == (f"c{c}.example", f"c{c}@example.org"), (id, helo, frm)
-    assert rcpts == [f"c{c}m{m}a@example.com", f"c{c}m{m}b@example.com"], (id, rcpts)
-    assert body.startswith(f"Return-Path: <c{c}@example.org>\r\n".encode()), (id, body)
-    assert f"with ESMTP id {id};\r\n".encode() in body, (id, body)
-    assert body.endswith(b"\r\n" + data(c, m)), (id, body)
-assert con.execute("SELECT count(*) FROM recipients").fetchone()[0] == 2 * len(rows)
-# A correct server under this light load takes every message.
-assert not other and len(queued) == CLIENTS * MESSAGES, other
-PY
+	client concurrent-smtplib "$PORT" "$DB"
 	server_idle
 }

@@ -1,5 +1,5 @@
 # tests/tls_helpers.bash - certificates and TLS servers for mailtls.bats
-# and starttls.bats.  Load after helpers and net_helpers.
+# and starttls.bats.  Load after helpers.
 #
 # MAILTLS is the helper under test (a sanitizer build can stand in, as
 # SMTPD can).  Certificates are made once per file, in setup_file.
