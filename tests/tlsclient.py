@@ -7,12 +7,14 @@ ClientHello, plaintext pipelined behind STARTTLS).
 usage: tlsclient.py COMMAND HOST PORT [ARG...]; prints what the server
 did, one fact a line, for the test to compare exactly.
 """
+import os
 import smtplib
 import socket
 import ssl
 import sys
 
-TIMEOUT = 30  # a guard against a hung server, never a synchronisation
+# A guard against a hung server, never a synchronisation (helpers.bash).
+TIMEOUT = float(os.environ.get("WAIT_LIMIT", "30"))
 
 
 def context(cafile):
