@@ -38,6 +38,11 @@ CORE = session.c esmtp.c store.c io.c body.c spool.c parse.c reply.c log.c
 SRCS = smtpd.c checkpointer.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
+# The administrator's tool: the same store, its own queries.
+MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c store.c spool.c
+MAILBOX_OBJS = $(MAILBOX_SRCS:.c=.o)
+MAILBOX_LIBS = -lcrypt
+
 # The sanitizer build that 'make check' runs the suite against, and the
 # libFuzzer harness.  Both use clang, in their own directories.
 SAN        = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -46,10 +51,13 @@ FUZZ_FLAGS ?=
 
 .PHONY: all deps run check test warnings fuzz bench install uninstall clean
 
-all: smtpd
+all: smtpd mailbox
 
 smtpd: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+mailbox: $(MAILBOX_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(MAILBOX_OBJS) $(LIBS) $(MAILBOX_LIBS)
 
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -60,6 +68,9 @@ build-asan/%.o: %.c schema.h
 
 smtpd-asan: $(addprefix build-asan/,$(OBJS))
 	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS)
+
+mailbox-asan: $(addprefix build-asan/,$(MAILBOX_OBJS))
+	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS) $(MAILBOX_LIBS)
 
 build-fuzz/%.o: %.c schema.h
 	@mkdir -p build-fuzz
@@ -92,6 +103,9 @@ warnings: schema.h
 	for cc in gcc clang; do \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
 			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SRCS) || exit 1; \
+		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
+			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+			mailbox.c admin.c mailfmt.c newpass.c || exit 1; \
 	done
 
 deps:
@@ -104,7 +118,7 @@ run:
 
 check:
 	@scripts/deps check
-	@$(MAKE) --no-print-directory smtpd
+	@$(MAKE) --no-print-directory smtpd mailbox
 	@scripts/check
 
 test: check
@@ -141,7 +155,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service
 
 clean:
-	rm -f smtpd smtpd-asan fuzz-session *.o *.d schema.h
+	rm -f smtpd smtpd-asan mailbox mailbox-asan fuzz-session *.o *.d schema.h
 	rm -rf build-asan build-fuzz tests/fuzz/seeds.d
 
--include $(SRCS:.c=.d) $(wildcard build-*/*.d)
+-include $(SRCS:.c=.d) $(MAILBOX_SRCS:.c=.d) $(wildcard build-*/*.d)

@@ -46,4 +46,12 @@
  * headers. */
 #define SMTP_MAX_SIZE_CEILING 999000000ULL
 
+/* Accounts (the mailbox tool, pop3d).  RFC 2449 section 4: a POP3
+ * command argument, such as USER's name, is at most 255 octets. */
+#define ACCOUNT_NAME_MAX 255
+
+/* An address an account receives: a forward path without its angle
+ * brackets (RFC 5321 4.5.3.1.3). */
+#define ACCOUNT_ADDRESS_MAX (SMTP_PATH_MAX - 2)
+
 #endif

@@ -7,6 +7,7 @@
  * write lock up front and the busy timeout queues writers behind it.
  */
 #include "store.h"
+#include "store_sql.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT];
 	int queue_fd; /* the database file again, for the writers' queue */
+	bool queued;  /* store_begin got a place in the queue */
 };
 
 /*
@@ -475,4 +477,34 @@ enum store_status store_checkpoint(struct store *st, int truncate, char *err, si
 		return STORE_OK;
 	snprintf(err, errlen, "checkpoint: %s", sqlite3_errmsg(st->db));
 	return classify(rc);
+}
+
+sqlite3 *store_sqlite(struct store *st)
+{
+	return st->db;
+}
+
+int store_begin(struct store *st)
+{
+	int rc;
+
+	st->queued = queue_enter(st);
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK && st->queued) {
+		queue_leave(st);
+		st->queued = false;
+	}
+	return rc;
+}
+
+int store_end(struct store *st, int rc, char *err, size_t errlen)
+{
+	if (rc == SQLITE_OK && (rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		fail(st->db, err, errlen, "cannot commit");
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->queued)
+		queue_leave(st);
+	st->queued = false;
+	return rc;
 }
