@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* How long a writer waits for another's transaction before giving up. */
 #define STORE_BUSY_TIMEOUT_MS 10000
@@ -48,6 +48,25 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	      "ALTER TABLE messages ADD COLUMN dsn_envid TEXT;"
 	      "ALTER TABLE recipients ADD COLUMN dsn_notify TEXT;"
 	      "ALTER TABLE recipients ADD COLUMN dsn_orcpt TEXT;",
+	[2] = "ALTER TABLE messages ADD COLUMN tls_version TEXT;"
+	      "ALTER TABLE messages ADD COLUMN tls_cipher TEXT;"
+	      "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	      "INSERT INTO meta (name, value)"
+	      " VALUES ('uidvalidity', abs(random() % 4294967295) + 1);"
+	      "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	      " password TEXT, created_at TEXT NOT NULL,"
+	      " disabled INTEGER NOT NULL DEFAULT 0);"
+	      "CREATE TABLE addresses (address TEXT PRIMARY KEY COLLATE NOCASE,"
+	      " account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE)"
+	      " WITHOUT ROWID;"
+	      "CREATE TABLE mailbox_state ("
+	      " account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+	      " message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+	      " flags INTEGER NOT NULL DEFAULT 0, deleted_at TEXT,"
+	      " PRIMARY KEY (account_id, message_id)) WITHOUT ROWID;"
+	      "CREATE INDEX mailbox_state_by_message ON mailbox_state (message_id);"
+	      "CREATE INDEX recipients_by_address_nocase"
+	      " ON recipients (address COLLATE NOCASE);",
 };
 
 enum stmt { S_NEXT_ID, S_MESSAGE, S_RECIPIENT, S_COUNT };

@@ -43,7 +43,7 @@ syncs() {
 
 @test "it creates a missing database, holds it, and stops on SIGTERM with exit 0" {
 	start_keeper
-	assert_equal "$(q 'PRAGMA user_version')" 2
+	assert_equal "$(q 'PRAGMA user_version')" 3
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
 	kill -TERM "$KEEPER_PID"
 	wait "$KEEPER_PID"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # DSN parameters (RFC 3461): RET and ENVID on MAIL, NOTIFY and ORCPT on
 # RCPT, checked against the grammar and stored with the message; and the
-# schema version 2 that holds them, reached from version 1 in place.
+# schema version 2 that holds them, reached from version 1 in place
+# (tests/schema.bats: version 3).
 
 load helpers
 
@@ -270,17 +271,6 @@ v1_database() {
 	EOF
 }
 
-# schema_of FILE - the tables' columns, indexes and foreign keys as SQLite
-# reports them.
-schema_of() {
-	local t
-	for t in messages recipients; do
-		echo "== $t"
-		sqlite3 -batch "$1" "PRAGMA table_info($t)" "PRAGMA index_list($t)" "PRAGMA foreign_key_list($t)"
-	done
-	sqlite3 -batch "$1" "PRAGMA index_info(recipients_by_address)"
-}
-
 @test "the version 1 fixture is schema.sql as first committed" {
 	git -C "$REPO" cat-file -e 37d58f8:schema.sql 2>/dev/null || skip "no git history here"
 	diff <(git -C "$REPO" show 37d58f8:schema.sql) "$BATS_TEST_DIRNAME/fixtures/schema-v1.sql"
@@ -295,7 +285,7 @@ schema_of() {
 	assert_codes 220 250 "250 2.1.0" "250 2.1.5" "250 2.1.5" 354 "250 2.0.0" "221 2.0.0"
 	# AUTOINCREMENT goes on from the old rows.
 	assert_equal "$(reply 6)" "250 2.0.0 Ok: queued as 8"
-	assert_equal "$(q 'PRAGMA user_version')" 2
+	assert_equal "$(q 'PRAGMA user_version')" 3
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
 	assert_equal "$(q 'PRAGMA integrity_check')" ok
 	# The old message, every column, and its recipients.
@@ -319,15 +309,15 @@ schema_of() {
 	"$SMTPD" --init-db --db "$BATS_TEST_TMPDIR/fresh.db"
 	schema_of "$BATS_TEST_TMPDIR/fresh.db" >"$BATS_TEST_TMPDIR/fresh.schema"
 	schema_of "$DB" >"$BATS_TEST_TMPDIR/upgraded.schema"
-	grep -q '|dsn_orcpt|TEXT|0||0$' "$BATS_TEST_TMPDIR/fresh.schema"
+	grep -q '|dsn_orcpt|TEXT|0||0|0$' "$BATS_TEST_TMPDIR/fresh.schema"
 	diff "$BATS_TEST_TMPDIR/fresh.schema" "$BATS_TEST_TMPDIR/upgraded.schema"
-	assert_equal "$(sqlite3 "$BATS_TEST_TMPDIR/fresh.db" 'PRAGMA user_version')" 2
+	assert_equal "$(sqlite3 "$BATS_TEST_TMPDIR/fresh.db" 'PRAGMA user_version')" 3
 }
 
 @test "--init-db upgrades a version 1 database too, and a second run changes nothing" {
 	v1_database "$DB"
 	"$SMTPD" --init-db --db "$DB"
-	assert_equal "$(q 'PRAGMA user_version')" 2
+	assert_equal "$(q 'PRAGMA user_version')" 3
 	schema_of "$DB" >"$BATS_TEST_TMPDIR/once"
 	"$SMTPD" --init-db --db "$DB"
 	schema_of "$DB" >"$BATS_TEST_TMPDIR/twice"
@@ -335,22 +325,22 @@ schema_of() {
 	assert_equal "$(q 'SELECT id, hex(body), smtputf8 FROM messages')" "7|6F6C640D0A00FF0D0A|0"
 }
 
-@test "a database of a newer version (3) is refused: 421 4.3.0, exit 1, the file untouched" {
+@test "a database of a newer version (4) is refused: 421 4.3.0, exit 1, the file untouched" {
 	"$SMTPD" --init-db --db "$DB"
-	q 'PRAGMA user_version=3' >/dev/null
+	q 'PRAGMA user_version=4' >/dev/null
 	schema_of "$DB" >"$BATS_TEST_TMPDIR/before"
 	smtp 'EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n'
 	assert_equal "$status" 1
 	assert_codes "421 4.3.0"
 	assert_equal "${lines[0]}" "421 4.3.0 mx.test Service not available, try again later"
 	assert_equal "${#lines[@]}" 1
-	grep -q 'database schema version 3 is newer than this smtpd' "$LOG"
-	assert_equal "$(q 'PRAGMA user_version')" 3
+	grep -q 'database schema version 4 is newer than this smtpd' "$LOG"
+	assert_equal "$(q 'PRAGMA user_version')" 4
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 0
 	schema_of "$DB" >"$BATS_TEST_TMPDIR/after"
 	diff "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 	# --init-db will not touch it either (exit 2, the usage status).
 	run "$SMTPD" --init-db --db "$DB"
 	assert_equal "$status" 2
-	[[ $output == *"database schema version 3 is newer than this smtpd's (2)"* ]]
+	[[ $output == *"database schema version 4 is newer than this smtpd's (3)"* ]]
 }

@@ -114,6 +114,21 @@ q() {
 	sqlite3 -batch -cmd '.timeout 5000' "$DB" "$@"
 }
 
+# schema_of FILE - every table's columns, indexes and foreign keys, and
+# every index's columns, as SQLite reports them: two files made by
+# different paths (new, upgraded) must print the same.
+schema_of() {
+	local t
+	for t in $(sqlite3 -batch "$1" "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"); do
+		echo "== $t"
+		sqlite3 -batch "$1" "PRAGMA table_xinfo($t)" "PRAGMA index_list($t)" "PRAGMA foreign_key_list($t)"
+	done
+	for t in $(sqlite3 -batch "$1" "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"); do
+		echo "== $t"
+		sqlite3 -batch "$1" "PRAGMA index_xinfo($t)"
+	done
+}
+
 # body_to ID FILE - write message ID's body, byte for byte, into FILE.
 body_to() {
 	q "SELECT writefile('$2', body) FROM messages WHERE id = $1" >/dev/null

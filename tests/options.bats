@@ -167,12 +167,12 @@ message_text() {
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 0
 }
 
-@test "--init-db creates the database: schema version 2, WAL, exit 0" {
+@test "--init-db creates the database: schema version 3, WAL, exit 0" {
 	run_smtpd --init-db --db "$DB"
 	assert_equal "$status" 0
 	assert_equal "$stdout" ""
 	assert_equal "$stderr" ""
-	assert_equal "$(q 'PRAGMA user_version')" 2
+	assert_equal "$(q 'PRAGMA user_version')" 3
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
 	assert_equal "$(q "SELECT name FROM sqlite_master WHERE name IN ('messages', 'recipients', 'recipients_by_address') ORDER BY name")" "messages
 recipients
@@ -210,7 +210,7 @@ recipients_by_address"
 	[[ ! -e $DB ]]
 	smtp "$MSG"
 	assert_codes "${MSG_CODES[@]}"
-	assert_equal "$(q 'PRAGMA user_version')" 2
+	assert_equal "$(q 'PRAGMA user_version')" 3
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
 	assert_body 1 'hi\r\n'
 }

@@ -26,17 +26,24 @@ assert_all_exited() {
 	return $bad
 }
 
-# The schema of version 1, as sqlite_master lists it.
-SCHEMA='table|messages
+# The schema of version 3, as sqlite_master lists it.
+SCHEMA='table|accounts
+table|addresses
+table|mailbox_state
+index|mailbox_state_by_message
+table|messages
+table|meta
 table|recipients
 index|recipients_by_address
+index|recipients_by_address_nocase
+index|sqlite_autoindex_accounts_1
 table|sqlite_sequence'
 
 @test "20 smtpd --init-db at once on a new file: all exit 0, one schema, WAL" {
 	[[ ! -e $DB ]]
 	at_once 20 "$RUN" "$SMTPD" --init-db --db "$DB"
 	assert_all_exited 20 0
-	assert_equal "$(q 'PRAGMA user_version')" 2
+	assert_equal "$(q 'PRAGMA user_version')" 3
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
 	assert_equal "$(q 'SELECT type, name FROM sqlite_master ORDER BY name')" "$SCHEMA"
 	assert_equal "$(q 'PRAGMA integrity_check')" ok
@@ -66,7 +73,7 @@ table|sqlite_sequence'
 	done
 	[[ $bad == 0 ]]
 	assert_equal "$(q 'PRAGMA integrity_check')" ok
-	assert_equal "$(q 'PRAGMA user_version')" 2
+	assert_equal "$(q 'PRAGMA user_version')" 3
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
 	assert_equal "$(q 'SELECT type, name FROM sqlite_master ORDER BY name')" "$SCHEMA"
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 20
