@@ -173,25 +173,50 @@ out:
 	return rc == SQLITE_OK ? STORE_OK : STORE_TEMP;
 }
 
-enum store_status mailstore_read(struct store *st, int64_t id, uint64_t off, void *buf, size_t cap,
-				 size_t *got)
+void mailstore_open(struct mail_reader *r, struct store *st, int64_t id)
 {
-	sqlite3_blob *b;
+	*r = (struct mail_reader){.st = st, .id = id};
+}
+
+enum store_status mailstore_read(struct mail_reader *r, void *buf, size_t cap, size_t *got)
+{
+	sqlite3_blob *b = r->blob;
 	uint64_t len;
-	int rc = sqlite3_blob_open(store_sqlite(st), "main", "messages", "body", id, 0, &b);
+	size_t want;
+	int rc;
 
 	*got = 0;
-	if (rc != SQLITE_OK)
-		return STORE_TEMP;
-	len = (uint64_t)sqlite3_blob_bytes(b);
-	if (off < len) {
-		size_t want = len - off < cap ? (size_t)(len - off) : cap;
-		rc = sqlite3_blob_read(b, buf, (int)want, (int)off);
-		if (rc == SQLITE_OK)
-			*got = want;
+	if (!b) {
+		rc = sqlite3_blob_open(store_sqlite(r->st), "main", "messages", "body", r->id, 0,
+				       &b);
+		if (rc != SQLITE_OK)
+			return STORE_TEMP;
+		r->blob = b;
+		r->span_left = MAILSTORE_SPAN;
 	}
-	sqlite3_blob_close(b);
-	return rc == SQLITE_OK ? STORE_OK : STORE_TEMP;
+	len = (uint64_t)sqlite3_blob_bytes(b);
+	want = len - r->off < cap ? (size_t)(len - r->off) : cap;
+	if (r->off >= len)
+		want = 0;
+	if (want > r->span_left)
+		want = (size_t)r->span_left;
+	if (want > 0 && sqlite3_blob_read(b, buf, (int)want, (int)r->off) != SQLITE_OK) {
+		mailstore_close(r);
+		return STORE_TEMP;
+	}
+	*got = want;
+	r->off += want;
+	r->span_left -= want;
+	if (r->span_left == 0 || want == 0)
+		mailstore_close(r);
+	return STORE_OK;
+}
+
+void mailstore_close(struct mail_reader *r)
+{
+	if (r->blob)
+		sqlite3_blob_close(r->blob);
+	r->blob = NULL;
 }
 
 enum store_status mailstore_delete(struct store *st, int64_t account, const int64_t *ids, size_t n,

@@ -574,12 +574,15 @@ static void cmd_uidl(struct session *s, char *arg)
 static uint64_t send_message(struct session *s, size_t i, bool top, uint64_t lines)
 {
 	const struct mail *m = &s->mail[i];
+	struct mail_reader r;
 	struct stuffer f;
 	uint64_t off = 0;
 	size_t got;
 
-	if (mailstore_read(s->store, m->id, 0, s->chunk, sizeof s->chunk, &got) != STORE_OK ||
+	mailstore_open(&r, s->store, m->id);
+	if (mailstore_read(&r, s->chunk, sizeof s->chunk, &got) != STORE_OK ||
 	    (got == 0 && m->stored > 0)) {
+		mailstore_close(&r);
 		say(s, R_SYS_TEMP);
 		return 0;
 	}
@@ -592,13 +595,16 @@ static uint64_t send_message(struct session *s, size_t i, bool top, uint64_t lin
 		off += got;
 		if (!stuff_feed(&f, s->io, s->chunk, got) || off >= m->stored)
 			break;
-		if (mailstore_read(s->store, m->id, off, s->chunk, sizeof s->chunk, &got) !=
-			    STORE_OK ||
-		    got == 0) {
-			fault(s, "message body unreadable in the middle");
+		if (mailstore_read(&r, s->chunk, sizeof s->chunk, &got) != STORE_OK || got == 0) {
+			struct log_field lf[] = {{"CLIENT", s->client_addr}, {"USER", s->user}};
+			mailstore_close(&r);
+			/* No reply fits inside a multi-line one: just end. */
+			log_event(LOG_ERR, lf, 2, "message body unreadable in the middle");
+			s->end = END_FAULT;
 			return f.sent;
 		}
 	}
+	mailstore_close(&r);
 	stuff_end(&f, s->io);
 	return f.sent;
 }
