@@ -42,6 +42,7 @@ static const char usage_text[] =
 	"  --timeout SECONDS       wait for the client's next line (default 600)\n"
 	"  --session-timeout SECONDS  longest session (default 7200)\n"
 	"  --fail-delay MS         answer a failed login this long after it came (default 2000)\n"
+	"  --plaintext-login WHEN  local: login without TLS from loopback or a pipe; never (default local)\n"
 	"  --log auto|journal|syslog|stderr  where log lines go (default auto)\n"
 	"  --help, --version\n";
 
@@ -103,6 +104,7 @@ struct options {
 	const char *db;
 	unsigned timeout, session_timeout;
 	enum log_target log;
+	bool plaintext_never;
 };
 
 /* parse_options - fill o from argv, or exit 2 with a message. */
@@ -115,6 +117,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"session-timeout", required_argument, NULL, 'T'},
 		{"fail-delay", required_argument, NULL, 'F'},
 		{"log", required_argument, NULL, 'l'},
+		{"plaintext-login", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -155,6 +158,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->log = (enum log_target)i;
 			break;
 		}
+		case 'P':
+			if (strcmp(optarg, "local") != 0 && strcmp(optarg, "never") != 0)
+				usage_error("--plaintext-login: '%s' is not local or never", optarg);
+			o->plaintext_never = strcmp(optarg, "never") == 0;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -199,8 +207,9 @@ int main(int argc, char **argv)
 	conn_peer(fd, addr, sizeof addr, &network, &loopback);
 	/* No password crosses a network in the clear: a login without TLS
 	 * only from this machine, or when the connection is not a socket
-	 * (a pipe in tests, a TLS helper in front). */
-	o.cfg.plaintext_login = !network || loopback;
+	 * (a pipe in tests, a TLS helper in front).  "never" is for a proxy
+	 * on this machine, behind which every client looks local. */
+	o.cfg.plaintext_login = !o.plaintext_never && (!network || loopback);
 	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.timeout, o.session_timeout);
 
 	st = store_open(o.db, err, sizeof err);
