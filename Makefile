@@ -95,6 +95,14 @@ build-fuzz/fuzz_session.o: tests/fuzz/fuzz_session.c
 fuzz-session: build-fuzz/fuzz_session.o $(addprefix build-fuzz/,$(CORE:.c=.o))
 	clang $(LDFLAGS) -fsanitize=fuzzer $(SAN) -o $@ $^ $(LIBS)
 
+build-fuzz/fuzz_pop3.o: tests/fuzz/fuzz_pop3.c
+	@mkdir -p build-fuzz
+	clang $(ALL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(SAN) -c -o $@ $<
+
+# The POP3 session, with the mailbox tool's functions for its fixture.
+fuzz-pop3: build-fuzz/fuzz_pop3.o $(addprefix build-fuzz/,$(POP3_CORE:.c=.o) admin.o)
+	clang $(LDFLAGS) -fsanitize=fuzzer $(SAN) -o $@ $^ $(LIBS) $(POP3_LIBS)
+
 # make fuzz FUZZ_SECONDS=N: grow tests/fuzz/corpus from the seeds that
 # the bats scripts make; a crash is left as tests/fuzz/crash-*.
 fuzz: fuzz-session
@@ -145,13 +153,16 @@ bench:
 	@$(MAKE) --no-print-directory -s smtpd
 	@bench/run
 
-install: smtpd
+install: smtpd pop3d
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 755 smtpd $(DESTDIR)$(SBINDIR)/smtpd
+	install -m 755 pop3d $(DESTDIR)$(SBINDIR)/pop3d
+	install -m 644 pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
+	install -m 644 pop3.socket $(DESTDIR)$(UNITDIR)/pop3.socket
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
 	install -m 644 smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd.socket
-	for u in smtpd@.service smtpd-checkpointer.service; do \
-		sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
+	for u in smtpd@.service smtpd-checkpointer.service pop3@.service; do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
@@ -161,13 +172,15 @@ install: smtpd
 		install -d -m 750 -o smtpd -g smtpd $(STATEDIR); \
 		runuser -u smtpd -- $(SBINDIR)/smtpd --init-db --db $(STATEDIR)/mail.db; \
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
-		echo "Now: systemctl enable --now smtpd.socket"; \
+		echo "Now: systemctl enable --now smtpd.socket (and pop3.socket)"; \
 	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(MANDIR)/man8/smtpd.8 \
 		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service \
-		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service
+		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service \
+		$(DESTDIR)$(SBINDIR)/pop3d $(DESTDIR)$(MANDIR)/man8/pop3d.8 \
+		$(DESTDIR)$(UNITDIR)/pop3.socket $(DESTDIR)$(UNITDIR)/pop3@.service
 
 clean:
 	rm -f smtpd smtpd-asan mailbox mailbox-asan pop3d pop3d-asan fuzz-session fuzz-pop3 *.o *.d schema.h
