@@ -43,8 +43,10 @@ TriggerLimitBurst=0"
 @test "pop3@.service has every setting of smtpd@.service's sandbox, with the same value" {
 	local line missing=""
 	while IFS= read -r line; do
+		# Its own program and bounds; the calls only smtpd's in-process
+		# sandbox (sandbox.c) makes.
 		case $line in
-		ExecStart=* | RuntimeMaxSec=* | MemoryMax=*) continue ;;
+		ExecStart=* | RuntimeMaxSec=* | MemoryMax=* | SystemCallFilter=landlock_*) continue ;;
 		esac
 		settings "$REPO/pop3@.service" Service | grep -qxF -- "$line" || missing+=$'\n  '"$line"
 	done < <(settings "$REPO/smtpd@.service" Service)
