@@ -52,8 +52,9 @@ MAILBOX_OBJS = $(MAILBOX_SRCS:.c=.o)
 MAILBOX_LIBS = -lcrypt
 
 # The POP3 server: its session (what the POP3 fuzzer drives), then main().
-POP3_CORE = pop3.c mailstore.c stuff.c sasl.c password.c store.c trace.c parse.c spool.c io.c log.c
-POP3_SRCS = pop3d.c conn.c $(POP3_CORE)
+POP3_CORE = pop3.c mailstore.c stuff.c sasl.c password.c store.c trace.c parse.c spool.c io.c log.c \
+            tlsinfo.c
+POP3_SRCS = pop3d.c conn.c starttls.c $(POP3_CORE)
 POP3_OBJS = $(POP3_SRCS:.c=.o)
 POP3_LIBS = -lcrypt
 
