@@ -210,6 +210,10 @@ install: smtpd pop3d
 	install -m 755 pop3d $(DESTDIR)$(SBINDIR)/pop3d
 	install -m 644 pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
 	install -m 644 pop3.socket $(DESTDIR)$(UNITDIR)/pop3.socket
+	install -m 644 pop3s.socket $(DESTDIR)$(UNITDIR)/pop3s.socket
+	install -d $(DESTDIR)$(UNITDIR)/pop3@.service.d
+	sed 's|/usr/local/sbin/|$(SBINDIR)/|' pop3-tls.conf \
+		> $(DESTDIR)$(UNITDIR)/pop3@.service.d/tls.conf.example
 	install -m 755 mailtls $(DESTDIR)$(SBINDIR)/mailtls
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
 	install -m 644 mailtls.8 $(DESTDIR)$(MANDIR)/man8/mailtls.8
@@ -217,7 +221,7 @@ install: smtpd pop3d
 	install -d $(DESTDIR)$(UNITDIR)/smtpd@.service.d
 	sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' smtpd-tls.conf \
 		> $(DESTDIR)$(UNITDIR)/smtpd@.service.d/tls.conf.example
-	for u in smtpd@.service smtpd-checkpointer.service pop3@.service; do \
+	for u in smtpd@.service smtpd-checkpointer.service pop3@.service pop3s@.service; do \
 		sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
@@ -238,6 +242,8 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service \
 		$(DESTDIR)$(SBINDIR)/pop3d $(DESTDIR)$(MANDIR)/man8/pop3d.8 \
 		$(DESTDIR)$(UNITDIR)/pop3.socket $(DESTDIR)$(UNITDIR)/pop3@.service \
+		$(DESTDIR)$(UNITDIR)/pop3s.socket $(DESTDIR)$(UNITDIR)/pop3s@.service \
+		$(DESTDIR)$(UNITDIR)/pop3@.service.d/tls.conf.example \
 		$(DESTDIR)$(UNITDIR)/smtpd@.service.d/tls.conf.example
 
 clean:
