@@ -201,8 +201,9 @@ test: check
 # prints a table (bench/README.md has the last one).
 bench:
 	@scripts/deps bench
-	@$(MAKE) --no-print-directory -s smtpd
+	@$(MAKE) --no-print-directory -s smtpd pop3d
 	@bench/run
+	@bench/pop3
 
 install: smtpd pop3d
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)

@@ -10,6 +10,9 @@
  */
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -296,6 +299,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_open(o.log);
 	conn_peer(fd, addr, sizeof addr, &network, &loopback);
+	/* Replies leave in whole buffers already (io.c); Nagle's algorithm
+	 * would hold the tail of each RETR until the client's delayed ACK,
+	 * 40 ms a message (bench/pop3 measured 22 RETR of 4 KiB a second). */
+	if (network)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	/* No password crosses a network in the clear: a login without TLS
 	 * only from this machine, or when the connection is not a socket
 	 * (a pipe in tests, a TLS helper in front).  "never" is for a proxy
