@@ -65,6 +65,18 @@ CORE = session.c transaction.c esmtp.c store.c store_perf.c trace.c io.c body.c 
 SRCS = smtpd.c checkpointer.c sandbox.c starttls.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
+# The administrator's tool: the same store, its own queries.
+MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c store.c trace.c parse.c spool.c
+MAILBOX_OBJS = $(MAILBOX_SRCS:.c=.o)
+MAILBOX_LIBS = -lcrypt
+
+# The POP3 server: its session (what the POP3 fuzzer drives), then main().
+POP3_CORE = pop3.c mailstore.c stuff.c sasl.c password.c store.c trace.c parse.c spool.c io.c log.c \
+            tlsinfo.c
+POP3_SRCS = pop3d.c conn.c starttls.c $(POP3_CORE)
+POP3_OBJS = $(POP3_SRCS:.c=.o)
+POP3_LIBS = -lcrypt
+
 # The sanitizer build that 'make check' runs the suite against, and the
 # libFuzzer harness.  Both use clang, in their own directories.
 SAN        = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -73,10 +85,16 @@ FUZZ_FLAGS ?=
 
 .PHONY: all deps run check test warnings fuzz bench bench-units install uninstall clean
 
-all: smtpd mailtls
+all: smtpd mailbox pop3d mailtls
 
 smtpd: $(OBJS) $(STATIC_OBJS)
 	$(CC) $(LDFLAGS) $(STATIC_LDFLAGS) -o $@ $(OBJS) $(STATIC_OBJS) $(LIBS)
+
+mailbox: $(MAILBOX_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(MAILBOX_OBJS) $(LIBS) $(MAILBOX_LIBS)
+
+pop3d: $(POP3_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(POP3_OBJS) $(LIBS) $(POP3_LIBS)
 
 mailtls: $(MAILTLS_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(MAILTLS_OBJS) $(TLS_LIBS)
@@ -102,6 +120,12 @@ build-asan/%.o: %.c schema.h
 
 smtpd-asan: $(addprefix build-asan/,$(OBJS))
 	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS)
+
+pop3d-asan: $(addprefix build-asan/,$(POP3_OBJS))
+	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS) $(POP3_LIBS)
+
+mailbox-asan: $(addprefix build-asan/,$(MAILBOX_OBJS))
+	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS) $(MAILBOX_LIBS)
 
 build-asan/tlsserver.o: tlsserver.c
 	@mkdir -p build-asan
@@ -130,6 +154,14 @@ build-fuzz/fuzz_session.o: tests/fuzz/fuzz_session.c
 
 fuzz-session: build-fuzz/fuzz_session.o $(addprefix build-fuzz/,$(CORE:.c=.o))
 	clang $(LDFLAGS) -fsanitize=fuzzer $(SAN) -o $@ $^ $(LIBS)
+
+build-fuzz/fuzz_pop3.o: tests/fuzz/fuzz_pop3.c
+	@mkdir -p build-fuzz
+	clang $(ALL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(SAN) -c -o $@ $<
+
+# The POP3 session, with the mailbox tool's functions for its fixture.
+fuzz-pop3: build-fuzz/fuzz_pop3.o $(addprefix build-fuzz/,$(POP3_CORE:.c=.o) admin.o)
+	clang $(LDFLAGS) -fsanitize=fuzzer $(SAN) -o $@ $^ $(LIBS) $(POP3_LIBS)
 
 build-fuzz/fuzz_tlsinfo.o: tests/fuzz/fuzz_tlsinfo.c
 	@mkdir -p build-fuzz
@@ -163,6 +195,12 @@ warnings: schema.h
 			sandbox.c || exit 1; \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
 			$(TLS_CFLAGS) $(MAILTLS_SRCS) || exit 1; \
+		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
+			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+			mailbox.c admin.c mailfmt.c newpass.c || exit 1; \
+		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
+			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+			pop3d.c conn.c pop3.c mailstore.c stuff.c sasl.c password.c || exit 1; \
 	done
 
 deps:
@@ -175,7 +213,7 @@ run:
 
 check:
 	@scripts/deps check
-	@$(MAKE) --no-print-directory smtpd mailtls tests/sandbox-probe
+	@$(MAKE) --no-print-directory smtpd mailbox pop3d mailtls tests/sandbox-probe
 	@scripts/check
 
 test: check
@@ -185,9 +223,8 @@ test: check
 # (bench/README.md has the last ones).
 bench:
 	@scripts/deps bench
-	@$(MAKE) --no-print-directory -s smtpd mailtls
+	@$(MAKE) --no-print-directory -s smtpd mailtls pop3d
 	@bench/run
-	@bench/tls
 
 # What each group of smtpd@.service options costs per connection under a
 # real systemd (bench/README.md).
@@ -200,10 +237,17 @@ bench-units:
 # (SECURITY.md says when and how to use it).  setpriv, not runuser or su:
 # they need a PAM configuration, which a minimal system or container may
 # lack.  smtpd-tls.conf, the STARTTLS drop-in, is an example there too.
-install: smtpd mailtls
+install: smtpd pop3d mailtls
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(DOCDIR)
 	install -m 755 smtpd $(DESTDIR)$(SBINDIR)/smtpd
+	install -m 755 pop3d $(DESTDIR)$(SBINDIR)/pop3d
+	install -m 644 pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
+	install -m 644 pop3.socket $(DESTDIR)$(UNITDIR)/pop3.socket
+	install -m 644 pop3s.socket $(DESTDIR)$(UNITDIR)/pop3s.socket
+	install -d $(DESTDIR)$(UNITDIR)/pop3@.service.d
+	sed 's|/usr/local/sbin/|$(SBINDIR)/|' pop3-tls.conf \
+		> $(DESTDIR)$(UNITDIR)/pop3@.service.d/tls.conf.example
 	install -m 755 mailtls $(DESTDIR)$(SBINDIR)/mailtls
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
 	install -m 644 mailtls.8 $(DESTDIR)$(MANDIR)/man8/mailtls.8
@@ -211,8 +255,8 @@ install: smtpd mailtls
 	install -m 644 smtpd-hardened.conf $(DESTDIR)$(DOCDIR)/smtpd-hardened.conf
 	sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' smtpd-tls.conf \
 		> $(DESTDIR)$(DOCDIR)/smtpd-tls.conf
-	for u in smtpd@.service smtpd-checkpointer.service; do \
-		sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
+	for u in smtpd@.service smtpd-checkpointer.service pop3@.service pop3s@.service; do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
@@ -223,7 +267,7 @@ install: smtpd mailtls
 		setpriv --reuid=smtpd --regid=smtpd --init-groups -- \
 			$(SBINDIR)/smtpd --init-db --db $(STATEDIR)/mail.db || exit 1; \
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
-		echo "Now: systemctl enable --now smtpd.socket"; \
+		echo "Now: systemctl enable --now smtpd.socket (and pop3.socket)"; \
 	fi
 
 uninstall:
@@ -231,12 +275,18 @@ uninstall:
 		$(DESTDIR)$(SBINDIR)/mailtls $(DESTDIR)$(MANDIR)/man8/mailtls.8 \
 		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service \
 		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service \
+		$(DESTDIR)$(SBINDIR)/pop3d $(DESTDIR)$(MANDIR)/man8/pop3d.8 \
+		$(DESTDIR)$(UNITDIR)/pop3.socket $(DESTDIR)$(UNITDIR)/pop3@.service \
+		$(DESTDIR)$(UNITDIR)/pop3s.socket $(DESTDIR)$(UNITDIR)/pop3s@.service \
+		$(DESTDIR)$(UNITDIR)/pop3@.service.d/tls.conf.example \
 		$(DESTDIR)$(DOCDIR)/smtpd-hardened.conf $(DESTDIR)$(DOCDIR)/smtpd-tls.conf
 	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -f smtpd mailtls smtpd-asan mailtls-asan fuzz-tlsinfo smtpd-nosandbox tests/sandbox-probe \
-		tests/sandbox-probe.d fuzz-session *.o *.d schema.h
-	rm -rf build-asan build-fuzz build-nosandbox tests/fuzz/seeds.d
+		tests/sandbox-probe.d fuzz-session mailbox mailbox-asan pop3d pop3d-asan fuzz-pop3 \
+		*.o *.d schema.h
+	rm -rf build-asan build-fuzz build-nosandbox tests/fuzz/seeds.d tests/fuzz/seeds-pop3.d
 
--include $(SRCS:.c=.d) $(MAILTLS_SRCS:.c=.d) $(wildcard build-*/*.d)
+-include $(SRCS:.c=.d) $(MAILTLS_SRCS:.c=.d) $(MAILBOX_SRCS:.c=.d) $(POP3_SRCS:.c=.d) \
+	$(wildcard build-*/*.d)

@@ -190,3 +190,22 @@ void io_write(struct io *io, const char *buf, size_t len)
 			io_flush(io);
 	}
 }
+
+void io_write(struct io *io, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		size_t room = sizeof io->out - io->out_len;
+		if (room == 0) {
+			io_flush(io);
+			continue;
+		}
+		if (room > n)
+			room = n;
+		memcpy(io->out + io->out_len, p, room);
+		io->out_len += room;
+		p += room;
+		n -= room;
+	}
+}

@@ -63,6 +63,10 @@ bool io_pending(struct io *io);
  * it whenever it is full. */
 void io_write(struct io *io, const char *buf, size_t len);
 
+/* io_write - append n raw bytes (any value, NUL too) to the reply
+ * buffer, flushing it as it fills. */
+void io_write(struct io *io, const void *buf, size_t n);
+
 /* io_flush - write out buffered replies; false once the client is gone. */
 bool io_flush(struct io *io);
 

@@ -22,12 +22,19 @@
 #define JOURNAL_ENTRY_MAX ((LOG_FIELDS_MAX + 4) * (LOG_LINE_MAX + 48))
 
 static enum log_target target = LOG_TO_SYSLOG;
-static int journal_fd = -1;
 static const char *ident = "smtpd";
+static char prefix[16] = "SMTPD_";
+static int journal_fd = -1;
 
 void log_name(const char *name)
 {
+	size_t i;
+
 	ident = name;
+	for (i = 0; name[i] && i < sizeof prefix - 2; i++)
+		prefix[i] = (char)toupper((unsigned char)name[i]);
+	prefix[i++] = '_';
+	prefix[i] = '\0';
 }
 
 void log_open(enum log_target t)
@@ -105,7 +112,7 @@ static void journal(int prio, const char *text, const struct log_field *f, size_
 	field(entry, &len, "SYSLOG_FACILITY", num);
 	field(entry, &len, "SYSLOG_IDENTIFIER", ident);
 	for (size_t i = 0; i < n && i < LOG_FIELDS_MAX; i++) {
-		snprintf(name, sizeof name, "SMTPD_%s", f[i].key);
+		snprintf(name, sizeof name, "%s%s", prefix, f[i].key);
 		field(entry, &len, name, f[i].value);
 	}
 	if (journal_fd >= 0)

@@ -10,6 +10,7 @@
  * store_perf.c.
  */
 #include "store.h"
+#include "store_sql.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -84,6 +85,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT];
 	int queue_fd; /* the database file again, for the writers' queue */
+	bool queued;  /* store_begin got a place in the queue */
 };
 
 /* now_ms - the monotonic clock in milliseconds. */
@@ -412,4 +414,39 @@ enum store_status store_checkpoint(struct store *st, int truncate, char *err, si
 		return STORE_OK;
 	snprintf(err, errlen, "checkpoint: %s", sqlite3_errmsg(st->db));
 	return classify(rc);
+}
+
+sqlite3 *store_sqlite(struct store *st)
+{
+	return st->db;
+}
+
+int store_begin(struct store *st)
+{
+	int rc;
+
+	st->queued = queue_enter(st);
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK && st->queued) {
+		queue_leave(st);
+		st->queued = false;
+	}
+	return rc;
+}
+
+int store_end(struct store *st, int rc, char *err, size_t errlen)
+{
+	if (rc == SQLITE_OK && (rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		fail(st->db, err, errlen, "cannot commit");
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->queued)
+		queue_leave(st);
+	st->queued = false;
+	return rc;
+}
+
+int store_file_fd(const struct store *st)
+{
+	return st->queue_fd;
 }
