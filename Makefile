@@ -59,20 +59,21 @@ TLS_LIBS     = $(shell pkg-config --libs $(TLS_PKGS) 2>/dev/null || echo -lgnutl
 MAILTLS_SRCS = mailtls.c tlsserver.c tlsinfo.c log.c
 MAILTLS_OBJS = $(MAILTLS_SRCS:.c=.o)
 
+# The store and what it needs: every program that opens the database.
+STORE = store.c store_perf.c trace.c parse.c spool.c
+
 # Everything but main(): what the fuzzer drives.
-CORE = session.c transaction.c esmtp.c store.c store_perf.c trace.c io.c body.c spool.c parse.c \
-       reply.c log.c tlsinfo.c
+CORE = session.c transaction.c esmtp.c $(STORE) io.c body.c reply.c log.c tlsinfo.c
 SRCS = smtpd.c checkpointer.c sandbox.c starttls.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The administrator's tool: the same store, its own queries.
-MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c store.c trace.c parse.c spool.c
+MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c $(STORE)
 MAILBOX_OBJS = $(MAILBOX_SRCS:.c=.o)
 MAILBOX_LIBS = -lcrypt
 
 # The POP3 server: its session (what the POP3 fuzzer drives), then main().
-POP3_CORE = pop3.c mailstore.c stuff.c sasl.c password.c store.c trace.c parse.c spool.c io.c log.c \
-            tlsinfo.c
+POP3_CORE = pop3.c mailstore.c stuff.c sasl.c password.c $(STORE) io.c log.c tlsinfo.c
 POP3_SRCS = pop3d.c conn.c starttls.c $(POP3_CORE)
 POP3_OBJS = $(POP3_SRCS:.c=.o)
 POP3_LIBS = -lcrypt

@@ -7,6 +7,8 @@
  */
 #include "io.h"
 
+#include <assert.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -177,8 +179,37 @@ enum io_status io_getline(struct io *io, char *buf, size_t cap, size_t *len)
 	return IO_OK;
 }
 
-void io_write(struct io *io, const char *buf, size_t len)
+void io_vprintf(struct io *io, const char *fmt, va_list ap)
 {
+	size_t room = sizeof io->out - io->out_len;
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(io->out + io->out_len, room, fmt, ap);
+	if (n >= 0 && (size_t)n >= room) {
+		io_flush(io);
+		n = vsnprintf(io->out, sizeof io->out, fmt, again);
+		assert(n >= 0 && (size_t)n < sizeof io->out);
+	}
+	va_end(again);
+	if (n > 0)
+		io->out_len += (size_t)n;
+}
+
+void io_printf(struct io *io, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	io_vprintf(io, fmt, ap);
+	va_end(ap);
+}
+
+void io_write(struct io *io, const void *data, size_t len)
+{
+	const char *buf = data;
+
 	while (len > 0) {
 		size_t room = sizeof io->out - io->out_len, n = len < room ? len : room;
 
@@ -191,21 +222,3 @@ void io_write(struct io *io, const char *buf, size_t len)
 	}
 }
 
-void io_write(struct io *io, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n > 0) {
-		size_t room = sizeof io->out - io->out_len;
-		if (room == 0) {
-			io_flush(io);
-			continue;
-		}
-		if (room > n)
-			room = n;
-		memcpy(io->out + io->out_len, p, room);
-		io->out_len += room;
-		p += room;
-		n -= room;
-	}
-}

@@ -85,7 +85,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT];
 	int queue_fd; /* the database file again, for the writers' queue */
-	bool queued;  /* store_begin got a place in the queue */
+	bool queued;  /* begin_write got a place in the queue */
 };
 
 /* now_ms - the monotonic clock in milliseconds. */
@@ -95,6 +95,28 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* begin_write - wait for this process's turn in the writers' queue, then
+ * BEGIN IMMEDIATE, both within one deadline: what the queue leaves of it
+ * is SQLite's busy timeout (0: do not wait at all).  Returns SQLite's
+ * code; end_write leaves the queue whatever happened. */
+static int begin_write(struct store *st)
+{
+	int64_t deadline = now_ms() + STORE_BUSY_TIMEOUT_MS, left;
+
+	st->queued = queue_enter(st->queue_fd, STORE_BUSY_TIMEOUT_MS);
+	left = deadline - now_ms();
+	sqlite3_busy_timeout(st->db, left > 0 ? (int)left : 0);
+	return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+}
+
+/* end_write - give the next writer its turn */
+static void end_write(struct store *st)
+{
+	if (st->queued)
+		queue_leave(st->queue_fd);
+	st->queued = false;
 }
 
 /* fail - put "what: sqlite's message" in err. */
@@ -327,19 +349,11 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, st
 	const char *what = "cannot begin";
 	size_t hdrlen;
 	int rc;
-	bool queued;
 	struct tm tm;
-	int64_t deadline, left;
 
 	gmtime_r(&env->received, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* One deadline for the whole wait: what the queue leaves of it is
-	 * SQLite's busy timeout (0: do not wait at all). */
-	deadline = now_ms() + STORE_BUSY_TIMEOUT_MS;
-	queued = queue_enter(st->queue_fd, STORE_BUSY_TIMEOUT_MS);
-	left = deadline - now_ms();
-	sqlite3_busy_timeout(st->db, left > 0 ? (int)left : 0);
-	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	rc = begin_write(st);
 	if (rc != SQLITE_OK)
 		goto out;
 	what = "cannot insert the message";
@@ -401,8 +415,7 @@ out:
 		if (!sqlite3_get_autocommit(st->db))
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	}
-	if (queued)
-		queue_leave(st->queue_fd);
+	end_write(st);
 	return rc == SQLITE_OK ? STORE_OK : classify(rc);
 }
 
@@ -423,14 +436,10 @@ sqlite3 *store_sqlite(struct store *st)
 
 int store_begin(struct store *st)
 {
-	int rc;
+	int rc = begin_write(st);
 
-	st->queued = queue_enter(st);
-	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	if (rc != SQLITE_OK && st->queued) {
-		queue_leave(st);
-		st->queued = false;
-	}
+	if (rc != SQLITE_OK)
+		end_write(st);
 	return rc;
 }
 
@@ -440,9 +449,7 @@ int store_end(struct store *st, int rc, char *err, size_t errlen)
 		fail(st->db, err, errlen, "cannot commit");
 	if (rc != SQLITE_OK && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	if (st->queued)
-		queue_leave(st);
-	st->queued = false;
+	end_write(st);
 	return rc;
 }
 
