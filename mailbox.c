@@ -118,18 +118,20 @@ static int64_t number(const char *what, const char *s, int64_t min, int64_t max)
 	return v;
 }
 
-/* check_text - s is 1..max bytes with no control character or space
+/* check_text - s is 1..max bytes with no space or control character
  * (and, for an address, no angle bracket), or exit 2. */
-static void check_text(const char *what, const char *s, size_t max, const char *banned)
+static void check_text(const char *what, const char *s, size_t max, bool address)
 {
 	size_t n = strlen(s);
 
 	if (n == 0 || n > max)
 		usage_error("%s: '%s' is not 1 to %zu bytes", what, s, max);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= ' ' || *p == 0x7f || strchr(banned, *p))
-			usage_error("%s: '%s' holds a space, control character or one of \"%s\"",
-				    what, s, banned);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p <= ' ' || *p == 0x7f)
+			usage_error("%s: '%s' holds a space or a control character", what, s);
+		if (address && (*p == '<' || *p == '>'))
+			usage_error("%s: '%s' holds an angle bracket", what, s);
+	}
 }
 
 /* parse_options - fill o; the words left over move to the front of argv
@@ -162,7 +164,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->db = optarg;
 			break;
 		case 'a':
-			check_text("--address", optarg, ACCOUNT_ADDRESS_MAX, "<>");
+			check_text("--address", optarg, ACCOUNT_ADDRESS_MAX, true);
 			if (o->naddr == ADDRESS_ARGS_MAX)
 				usage_error("--address: more than %d", ADDRESS_ARGS_MAX);
 			o->addr[o->naddr++] = optarg;
@@ -181,7 +183,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->given |= O_HASH;
 			break;
 		case 'u':
-			check_text("--user", optarg, ACCOUNT_NAME_MAX, "");
+			check_text("--user", optarg, ACCOUNT_NAME_MAX, false);
 			o->user = optarg;
 			o->given |= O_USER;
 			break;
@@ -557,9 +559,10 @@ static void check_command(const struct command *c, int nargs, char **args,
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if ((o->given & (1u << i)) && !(c->opts & (1u << i)))
 			usage_error("%s: %s does not apply", name, names[i]);
-	if (nargs != c->nargs)
-		usage_error("%s takes %s%s", name, c->nargs ? c->args : "no arguments",
-			    nargs < c->nargs ? "" : ", no more");
+	if (nargs < c->nargs)
+		usage_error("%s needs %s", name, c->args);
+	if (nargs > c->nargs)
+		usage_error("%s: unexpected argument '%s'", name, args[c->nargs]);
 	if (__builtin_popcount(o->given & O_PASSWORD) > 1)
 		usage_error("%s: give one of --password-stdin, --generate and --hash", name);
 	if ((c->opts & O_PASSWORD) && !(o->given & O_PASSWORD) && !isatty(STDIN_FILENO))
@@ -568,12 +571,12 @@ static void check_command(const struct command *c, int nargs, char **args,
 			    name);
 	if ((c->opts & O_MBOX) && __builtin_popcount(o->given & (O_MBOX | O_MAILDIR)) != 1)
 		usage_error("%s: give one of --mbox FILE and --maildir DIR", name);
-	if (c->word2 && !strcmp(c->word1, "user") && nargs == 1)
-		check_text(name, args[0], ACCOUNT_NAME_MAX, "");
-	if (!strcmp(c->word1, "address") && nargs >= 1)
-		check_text(name, args[0], ACCOUNT_ADDRESS_MAX, "<>");
+	if (!strcmp(c->word1, "user") && nargs == 1)
+		check_text(name, args[0], ACCOUNT_NAME_MAX, false);
+	if (!strcmp(c->word1, "address"))
+		check_text(name, args[0], ACCOUNT_ADDRESS_MAX, true);
 	if (!strcmp(c->word1, "address") && nargs == 2)
-		check_text(name, args[1], ACCOUNT_NAME_MAX, "");
+		check_text(name, args[1], ACCOUNT_NAME_MAX, false);
 }
 
 /* open_store - the existing database at path, or exit 2: the tool
