@@ -621,3 +621,63 @@ PY
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" ""
 	assert_equal "$(q "SELECT account_id FROM addresses WHERE address = 'waited@example.com'")" 2
 }
+
+# The man page: clean, and in step with --help both ways (tests/man.bats
+# does the same for smtpd.8).
+PAGE="$REPO/mailbox.8"
+
+# help_options - every long option --help names, one a line.
+help_options() {
+	"$MAILBOX" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u
+}
+
+@test "mailbox.8: mandoc -Tlint finds no warning or error" {
+	run mandoc -Tlint -W warning "$PAGE"
+	assert_equal "$status" 0
+	assert_equal "$output" ""
+}
+
+@test "mailbox.8: every option in --help has its entry, with the same argument name" {
+	local line opt arg missing=""
+	while IFS= read -r line; do
+		[[ $line =~ ^\ +(--[a-z][a-z-]*)(\ ([A-Z]+))?\ \ + ]] || continue
+		opt=${BASH_REMATCH[1]}
+		arg=${BASH_REMATCH[3]}
+		grep -qxE "\.It Fl ${opt#-}${arg:+ Ar ${arg,,}}" "$PAGE" || missing+=" $opt${arg:+ $arg}"
+	done < <("$MAILBOX" --help)
+	for opt in --help --version; do
+		grep -qx "\.It Fl ${opt#-}" "$PAGE" || missing+=" $opt"
+	done
+	[[ -z $missing ]] || {
+		echo "not documented in mailbox.8 (.It Fl -name Ar arg):$missing"
+		return 1
+	}
+	[[ $(help_options | wc -l) -ge 12 ]]
+}
+
+@test "mailbox.8: every option the page names exists in --help" {
+	local opt unknown=""
+	for opt in $(grep -E '^\.' "$PAGE" | grep -oE '(^\.| )Fl -[a-z][a-z-]*' | sed 's/.*Fl -/--/' | sort -u); do
+		help_options | grep -qx -- "$opt" || unknown+=" $opt"
+	done
+	[[ -z $unknown ]] || {
+		echo "in mailbox.8 but not in mailbox --help:$unknown"
+		return 1
+	}
+}
+
+@test "mailbox.8: every command in --help has its entry and its synopsis line" {
+	local line cmd missing="" n=0
+	while IFS= read -r line; do
+		[[ $line =~ ^\ \ ([a-z]+( [a-z]+)?)( [A-Z\[]|$) ]] || continue
+		cmd=${BASH_REMATCH[1]}
+		n=$((n + 1))
+		grep -qE "^\.It Cm $cmd( Ar |$)" "$PAGE" || missing+=" '$cmd' (entry)"
+		grep -qx "\.Cm $cmd" "$PAGE" || missing+=" '$cmd' (synopsis)"
+	done < <("$MAILBOX" --help)
+	[[ -z $missing ]] || {
+		echo "missing in mailbox.8:$missing"
+		return 1
+	}
+	assert_equal "$n" 11
+}
