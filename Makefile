@@ -1,6 +1,6 @@
 # smtpd - a socket-activated SMTP receiver that stores mail in SQLite.
 #
-#   make            build ./smtpd
+#   make            build ./smtpd and ./mailbox
 #   make run        install build dependencies (as root), build, serve on
 #                   127.0.0.1:2525 into ./mail.db
 #   make check      install test dependencies (as root), build, run every test
@@ -130,13 +130,16 @@ bench:
 	@$(MAKE) --no-print-directory -s smtpd
 	@bench/run
 
-install: smtpd
+install: smtpd mailbox
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 755 smtpd $(DESTDIR)$(SBINDIR)/smtpd
+	install -m 755 mailbox $(DESTDIR)$(SBINDIR)/mailbox
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
+	install -m 644 mailbox.8 $(DESTDIR)$(MANDIR)/man8/mailbox.8
 	install -m 644 smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd.socket
-	for u in smtpd@.service smtpd-checkpointer.service; do \
-		sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
+	install -m 644 mailbox-purge.timer $(DESTDIR)$(UNITDIR)/mailbox-purge.timer
+	for u in smtpd@.service smtpd-checkpointer.service mailbox-purge.service; do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
@@ -146,13 +149,15 @@ install: smtpd
 		install -d -m 750 -o smtpd -g smtpd $(STATEDIR); \
 		runuser -u smtpd -- $(SBINDIR)/smtpd --init-db --db $(STATEDIR)/mail.db; \
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
-		echo "Now: systemctl enable --now smtpd.socket"; \
+		echo "Now: systemctl enable --now smtpd.socket mailbox-purge.timer"; \
 	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(MANDIR)/man8/smtpd.8 \
 		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service \
-		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service
+		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service \
+		$(DESTDIR)$(SBINDIR)/mailbox $(DESTDIR)$(MANDIR)/man8/mailbox.8 \
+		$(DESTDIR)$(UNITDIR)/mailbox-purge.service $(DESTDIR)$(UNITDIR)/mailbox-purge.timer
 
 clean:
 	rm -f smtpd smtpd-asan mailbox mailbox-asan fuzz-session *.o *.d schema.h

@@ -53,10 +53,12 @@ static bool ask(int tty, const char *prompt, char *buf, size_t cap, size_t *len)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	(void)!write(tty, prompt, strlen(prompt));
+	/* Echo goes off before the prompt shows: what is typed after it is
+	 * never echoed, and what was typed before it is dropped. */
 	tcsetattr(tty, TCSAFLUSH, &quiet);
+	(void)!write(tty, prompt, strlen(prompt));
 	ok = read_line(tty, buf, cap, len);
-	tcsetattr(tty, TCSAFLUSH, &old);
+	tcsetattr(tty, TCSANOW, &old);
 	(void)!write(tty, "\n", 1);
 	return ok;
 }

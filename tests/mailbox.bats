@@ -12,8 +12,12 @@ MAILBOX="${MAILBOX:-$REPO/mailbox}" # a sanitizer or valgrind build can stand in
 setup() {
 	common_setup
 	"$SMTPD" --init-db --db "$DB"
+	NOBODY_DIR=""
 }
-teardown() { common_teardown; }
+teardown() {
+	[[ -n $NOBODY_DIR ]] && rm -rf "$NOBODY_DIR"
+	common_teardown
+}
 
 # mb ARG... - run the tool on the test's database; stdout in $output,
 # stderr in $stderr, the status in $status.  A sanitizer's or valgrind's
@@ -171,26 +175,35 @@ try_usage() {
 
 @test "a prompt on a terminal, twice, without echo; a mismatch stores nothing" {
 	python3 - "$MAILBOX" "$DB" <<'PY'
-import os, pty, sys, crypt, sqlite3, warnings
+import os, pty, select, signal, sys, crypt, sqlite3, warnings
 warnings.simplefilter("ignore")
+def read(fd):
+    # The tool answers at once; a stuck one must not hang the suite.
+    if not select.select([fd], [], [], 30)[0]:
+        raise TimeoutError("the tool said nothing for 30 s")
+    try:
+        return os.read(fd, 100)
+    except OSError:
+        return b""
 def run(answers):
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(sys.argv[1], [sys.argv[1], "--db", sys.argv[2], "user", "add", "tina"])
     seen = b""
-    for a in answers:
-        while not seen.endswith((b"New password: ", b"Again: ")):
-            seen += os.read(fd, 100)
-        os.write(fd, a + b"\n")
-        seen += b"|"
-    while True:
-        try:
-            chunk = os.read(fd, 100)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
+    try:
+        for a in answers:
+            while not seen.endswith((b"New password: ", b"Again: ")):
+                chunk = read(fd)
+                assert chunk, seen
+                seen += chunk
+            os.write(fd, a + b"\n")
+            seen += b"|"
+        while chunk := read(fd):
+            seen += chunk
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     _, st = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(st), seen
 code, seen = run([b"no-echo-1", b"no-echo-2"])
@@ -680,4 +693,109 @@ help_options() {
 		return 1
 	}
 	assert_equal "$n" 11
+}
+
+# The purge units.
+PURGE="$REPO/mailbox-purge.service"
+TIMER="$REPO/mailbox-purge.timer"
+
+# unit_copies - the two units side by side in $UNITS, ExecStart on this
+# build (systemd-analyze verify checks that the program exists).
+unit_copies() {
+	UNITS="$BATS_TEST_TMPDIR/units"
+	mkdir -p "$UNITS"
+	cp "$PURGE" "$TIMER" "$UNITS/"
+	sed -i "s|^ExecStart=/usr/local/sbin/mailbox |ExecStart=$REPO/mailbox |" "$UNITS/mailbox-purge.service"
+}
+
+# unit_value FILE KEY - the last value of KEY in FILE.
+unit_value() {
+	sed -n "s/^$2=//p" "$1" | tail -n 1
+}
+
+@test "the purge units: systemd-analyze verify says nothing, exposure 2.0 or less" {
+	unit_copies
+	run systemd-analyze verify --man=no "$UNITS/mailbox-purge.timer" "$UNITS/mailbox-purge.service"
+	assert_equal "$status" 0
+	assert_equal "$output" ""
+	run systemd-analyze security --offline=true "$UNITS/mailbox-purge.service"
+	assert_equal "$status" 0
+	[[ $output =~ Overall\ exposure\ level\ for\ [^:]*:\ ([0-9.]+) ]]
+	awk -v l="${BASH_REMATCH[1]}" 'BEGIN { exit !(l <= 2.0) }'
+}
+
+@test "the purge service runs 'mailbox purge' on smtpd's database as smtpd, daily" {
+	assert_equal "$(unit_value "$PURGE" ExecStart)" "/usr/local/sbin/mailbox purge --db /var/lib/smtpd/mail.db"
+	assert_equal "$(unit_value "$REPO/smtpd-checkpointer.service" ExecStart)" \
+		"/usr/local/sbin/smtpd --checkpointer --db /var/lib/smtpd/mail.db"
+	assert_equal "$(unit_value "$PURGE" Type)" oneshot
+	assert_equal "$(unit_value "$PURGE" User)" smtpd
+	assert_equal "$(unit_value "$PURGE" Group)" smtpd
+	assert_equal "$(unit_value "$PURGE" ProtectSystem)" strict
+	assert_equal "$(unit_value "$PURGE" PrivateNetwork)" yes
+	assert_equal "$(unit_value "$TIMER" OnCalendar)" daily
+	assert_equal "$(unit_value "$TIMER" Persistent)" true
+	assert_equal "$(unit_value "$TIMER" WantedBy)" timers.target
+	# The service's ExecStart, run as written on this database, works.
+	purge_setup
+	local -a cmd
+	local bytes=$(($(size 2) + $(size 5)))
+	read -ra cmd <<<"$(unit_value "$PURGE" ExecStart)"
+	cmd[0]=$MAILBOX
+	cmd[-1]=$DB
+	run --separate-stderr "${cmd[@]}"
+	echo "$stderr"
+	assert_equal "$status" 0
+	assert_equal "${lines[-1]}" "purged 2 messages, $bytes bytes"
+}
+
+@test "the purge service's system-call filter allows every call mailbox purge makes" {
+	command -v strace >/dev/null || { echo "strace is not installed"; return 1; }
+	purge_setup
+	systemd-analyze syscall-filter >"$BATS_TEST_TMPDIR/groups"
+	# As a user that is not root, like User=smtpd: SQLite calls fchown()
+	# only as root.  /tmp, because bats' own directory is root's alone.
+	NOBODY_DIR=$(mktemp -d /tmp/mailbox-units.XXXXXX)
+	cp "$REPO/mailbox" "$DB"* "$NOBODY_DIR/"
+	chown nobody "$NOBODY_DIR" "$NOBODY_DIR"/mail.db*
+	chmod 755 "$NOBODY_DIR"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+		strace -f -qq -o "$NOBODY_DIR/trace" "$NOBODY_DIR/mailbox" --db "$NOBODY_DIR/mail.db" purge >/dev/null
+	DB=$NOBODY_DIR/mail.db
+	assert_equal "$(q 'SELECT count(*) FROM messages')" 3
+	python3 - "$BATS_TEST_TMPDIR/groups" "$PURGE" "$NOBODY_DIR/trace" <<'PY'
+import re, sys
+groups, cur = {}, None
+for line in open(sys.argv[1]):
+    if line.startswith("@"):
+        cur = groups.setdefault(line.strip(), [])
+    elif cur is not None and line.strip() and not line.strip().startswith("#"):
+        cur.append(line.strip())
+def expand(name):
+    return set().union(*(expand(n) for n in groups[name])) if name.startswith("@") else {name}
+allow, deny = set(), set()
+for line in open(sys.argv[2]):
+    m = re.match(r"SystemCallFilter=(~?)(.*)", line)
+    if m:
+        names = set().union(*(expand(i) for i in m.group(2).split()))
+        (deny if m.group(1) else allow).update(names)
+used = {m.group(1) for m in (re.match(r"\d+\s+(\w+)\(", l) for l in open(sys.argv[3])) if m}
+bad = sorted(c for c in used if c not in allow or c in deny)
+if bad or not used:
+    sys.exit("calls the filter would kill: %s" % bad)
+PY
+}
+
+@test "make install stages the tool, its page and the purge units, and uninstall removes them" {
+	local root="$BATS_TEST_TMPDIR/root"
+	run make -s -C "$REPO" install DESTDIR="$root" PREFIX=/usr
+	assert_equal "$status" 0
+	cmp "$REPO/mailbox" "$root/usr/sbin/mailbox"
+	cmp "$REPO/mailbox.8" "$root/usr/share/man/man8/mailbox.8"
+	cmp "$TIMER" "$root/usr/lib/systemd/system/mailbox-purge.timer"
+	assert_equal "$(unit_value "$root/usr/lib/systemd/system/mailbox-purge.service" ExecStart)" \
+		"/usr/sbin/mailbox purge --db /var/lib/smtpd/mail.db"
+	run make -s -C "$REPO" uninstall DESTDIR="$root" PREFIX=/usr
+	assert_equal "$status" 0
+	assert_equal "$(find "$root" -type f | sed "s|^$root||" | grep -c mailbox)" 0
 }
