@@ -19,8 +19,8 @@
 #define PAGE_IDS 256
 
 /* Which recipient rows belong to which account. */
-#define MAPPED                                                                     \
-	" FROM recipients AS r JOIN addresses AS ad"                               \
+#define MAPPED                                                                                     \
+	" FROM recipients AS r JOIN addresses AS ad"                                               \
 	" ON ad.address = r.address COLLATE NOCASE WHERE r.message_id = m.id"
 
 /* The message ids after ?2 in the mailbox of account ?1, oldest first. */
@@ -85,8 +85,7 @@ static int fail(sqlite3 *db, int rc, char *err, size_t errlen, const char *what)
 }
 
 /* say - a message of our own into err; returns SQLITE_ERROR. */
-static int __attribute__((format(printf, 3, 4))) say(char *err, size_t errlen, const char *fmt,
-						     ...)
+static int __attribute__((format(printf, 3, 4))) say(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -199,8 +198,7 @@ bool admin_user_add(struct store *st, const char *name, const char *hash, char *
 
 /* change - run a one-statement write on account name's row(s); a
  * statement that changed nothing means there is no such thing. */
-static bool change(struct store *st, sqlite3_stmt *s, const char *missing, char *err,
-		   size_t errlen)
+static bool change(struct store *st, sqlite3_stmt *s, const char *missing, char *err, size_t errlen)
 {
 	sqlite3 *db = store_sqlite(st);
 	int rc = store_begin(st);
@@ -234,7 +232,8 @@ bool admin_user_del(struct store *st, const char *name, char *err, size_t errlen
 	char missing[128];
 
 	snprintf(missing, sizeof missing, "no account %s", name);
-	return change(st, prepare(store_sqlite(st), "DELETE FROM accounts WHERE name = ?", "t", name),
+	return change(st,
+		      prepare(store_sqlite(st), "DELETE FROM accounts WHERE name = ?", "t", name),
 		      missing, err, errlen);
 }
 
@@ -243,10 +242,10 @@ bool admin_address_del(struct store *st, const char *address, char *err, size_t 
 	char missing[400];
 
 	snprintf(missing, sizeof missing, "no address %s", address);
-	return change(st,
-		      prepare(store_sqlite(st), "DELETE FROM addresses WHERE address = ?", "t",
-			      address),
-		      missing, err, errlen);
+	return change(
+		st,
+		prepare(store_sqlite(st), "DELETE FROM addresses WHERE address = ?", "t", address),
+		missing, err, errlen);
 }
 
 bool admin_address_add(struct store *st, const char *address, const char *name, char *err,
@@ -354,8 +353,8 @@ bool admin_message(struct store *st, int64_t id, admin_message_fn fn, void *arg,
 	return rc == SQLITE_OK;
 }
 
-bool admin_messages(struct store *st, const char *user, size_t head, admin_message_fn fn,
-		    void *arg, char *err, size_t errlen)
+bool admin_messages(struct store *st, const char *user, size_t head, admin_message_fn fn, void *arg,
+		    char *err, size_t errlen)
 {
 	sqlite3 *db = store_sqlite(st);
 	int64_t ids[PAGE_IDS], last = 0, account = 0;
@@ -413,8 +412,8 @@ static bool doomed_add(struct doomed *d, int64_t id, int64_t size, const char *r
 	return true;
 }
 
-bool admin_purge(struct store *st, int days, bool dry_run, admin_purged_fn fn, void *arg,
-		 char *err, size_t errlen)
+bool admin_purge(struct store *st, int days, bool dry_run, admin_purged_fn fn, void *arg, char *err,
+		 size_t errlen)
 {
 	sqlite3 *db = store_sqlite(st);
 	struct doomed d = {0};

@@ -28,11 +28,11 @@
 #define SMTPD_VERSION "unknown"
 #endif
 
-#define DEFAULT_DB  "/var/lib/smtpd/mail.db" /* smtpd's; tests/mailbox.bats compares */
-#define EXIT_USAGE  2
-#define ADDRESS_ARGS_MAX 100 /* --address options on one command line */
-#define LIST_HEAD   65536    /* bytes of a message searched for its Subject */
-#define DAYS_MAX    100000
+#define DEFAULT_DB	 "/var/lib/smtpd/mail.db" /* smtpd's; tests/mailbox.bats compares */
+#define EXIT_USAGE	 2
+#define ADDRESS_ARGS_MAX 100   /* --address options on one command line */
+#define LIST_HEAD	 65536 /* bytes of a message searched for its Subject */
+#define DAYS_MAX	 100000
 
 static const char usage_text[] =
 	"usage: mailbox [--db PATH] COMMAND [ARGUMENTS]\n"
@@ -289,7 +289,9 @@ static void print_user(const struct admin_user *u, void *arg)
 {
 	(void)arg;
 	printf("%s\t%s\t%s\n", u->name,
-	       u->disabled ? "disabled" : u->has_password ? "password" : "no password",
+	       u->disabled	 ? "disabled"
+	       : u->has_password ? "password"
+				 : "no password",
 	       u->addresses);
 }
 
@@ -310,8 +312,9 @@ static int cmd_address_add(struct store *st, const struct options *o, char **arg
 	char err[512];
 
 	(void)o;
-	return admin_address_add(st, args[0], args[1], err, sizeof err) ? 0
-									: failed("address add", err);
+	return admin_address_add(st, args[0], args[1], err, sizeof err)
+		       ? 0
+		       : failed("address add", err);
 }
 
 /* cmd_address_del - address del A. */
@@ -368,7 +371,8 @@ static int cmd_show(struct store *st, const struct options *o, char **args)
 }
 
 /* Where export writes, and how many it wrote. */
-struct export {
+struct export
+{
 	FILE *mbox;
 	const char *maildir;
 	char host[256];
@@ -386,9 +390,8 @@ static bool export_one(const struct admin_message *m, void *arg)
 		snprintf(x->err, sizeof x->err, "%s", strerror(errno));
 		return false;
 	}
-	if (x->maildir &&
-	    !mailfmt_maildir(x->maildir, x->host, when, m->id, m->body, m->len, x->err,
-			     sizeof x->err))
+	if (x->maildir && !mailfmt_maildir(x->maildir, x->host, when, m->id, m->body, m->len,
+					   x->err, sizeof x->err))
 		return false;
 	x->count++;
 	return true;
@@ -469,8 +472,8 @@ static int cmd_purge(struct store *st, const struct options *o, char **args)
 	(void)args;
 	if (!admin_purge(st, o->days, dry, print_purged, &pu, err, sizeof err))
 		return failed("purge", err);
-	printf("%s %ld message%s, %" PRId64 " bytes\n", pu.verb, pu.count,
-	       pu.count == 1 ? "" : "s", pu.bytes);
+	printf("%s %ld message%s, %" PRId64 " bytes\n", pu.verb, pu.count, pu.count == 1 ? "" : "s",
+	       pu.bytes);
 	return 0;
 }
 
@@ -494,7 +497,8 @@ static int cmd_check(struct store *st, const struct options *o, char **args)
 		return failed("check", err);
 	if (problems) {
 		fflush(stdout);
-		fprintf(stderr, "mailbox: check: %d problem%s\n", problems, problems == 1 ? "" : "s");
+		fprintf(stderr, "mailbox: check: %d problem%s\n", problems,
+			problems == 1 ? "" : "s");
 		return EXIT_FAILURE;
 	}
 	return 0;
@@ -546,8 +550,7 @@ static const struct command *find_command(int argc, char **argv)
 }
 
 /* check_command - the arguments and options fit command c, or exit 2. */
-static void check_command(const struct command *c, int nargs, char **args,
-			  const struct options *o)
+static void check_command(const struct command *c, int nargs, char **args, const struct options *o)
 {
 	char name[32];
 	static const char *const names[] = {"--address", "--password-stdin", "--generate",

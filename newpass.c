@@ -109,7 +109,8 @@ bool newpass_generate(char *buf, size_t cap, char *err, size_t errlen)
 	}
 	/* Every 3 bytes make 4 characters of 6 bits. */
 	for (size_t i = 0; i < sizeof r; i += 3) {
-		unsigned long v = (unsigned long)r[i] << 16 | (unsigned long)r[i + 1] << 8 | r[i + 2];
+		unsigned long v =
+			(unsigned long)r[i] << 16 | (unsigned long)r[i + 1] << 8 | r[i + 2];
 		for (int k = 18; k >= 0; k -= 6)
 			buf[o++] = alphabet[(v >> k) & 63];
 	}
