@@ -43,6 +43,12 @@ MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c store.c spool.c
 MAILBOX_OBJS = $(MAILBOX_SRCS:.c=.o)
 MAILBOX_LIBS = -lcrypt
 
+# The POP3 server: its session (what the POP3 fuzzer drives), then main().
+POP3_CORE = pop3.c mailstore.c stuff.c sasl.c password.c store.c spool.c io.c log.c
+POP3_SRCS = pop3d.c conn.c parse.c $(POP3_CORE)
+POP3_OBJS = $(POP3_SRCS:.c=.o)
+POP3_LIBS = -lcrypt
+
 # The sanitizer build that 'make check' runs the suite against, and the
 # libFuzzer harness.  Both use clang, in their own directories.
 SAN        = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -51,13 +57,16 @@ FUZZ_FLAGS ?=
 
 .PHONY: all deps run check test warnings fuzz bench install uninstall clean
 
-all: smtpd mailbox
+all: smtpd mailbox pop3d
 
 smtpd: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
 mailbox: $(MAILBOX_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(MAILBOX_OBJS) $(LIBS) $(MAILBOX_LIBS)
+
+pop3d: $(POP3_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(POP3_OBJS) $(LIBS) $(POP3_LIBS)
 
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -68,6 +77,9 @@ build-asan/%.o: %.c schema.h
 
 smtpd-asan: $(addprefix build-asan/,$(OBJS))
 	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS)
+
+pop3d-asan: $(addprefix build-asan/,$(POP3_OBJS))
+	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS) $(POP3_LIBS)
 
 mailbox-asan: $(addprefix build-asan/,$(MAILBOX_OBJS))
 	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS) $(MAILBOX_LIBS)
@@ -106,6 +118,9 @@ warnings: schema.h
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
 			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
 			mailbox.c admin.c mailfmt.c newpass.c || exit 1; \
+		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
+			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+			pop3d.c conn.c pop3.c mailstore.c stuff.c sasl.c password.c || exit 1; \
 	done
 
 deps:
@@ -160,7 +175,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/mailbox-purge.service $(DESTDIR)$(UNITDIR)/mailbox-purge.timer
 
 clean:
-	rm -f smtpd smtpd-asan mailbox mailbox-asan fuzz-session *.o *.d schema.h
+	rm -f smtpd smtpd-asan mailbox mailbox-asan pop3d pop3d-asan fuzz-session fuzz-pop3 *.o *.d schema.h
 	rm -rf build-asan build-fuzz tests/fuzz/seeds.d
 
--include $(SRCS:.c=.d) $(MAILBOX_SRCS:.c=.d) $(wildcard build-*/*.d)
+-include $(SRCS:.c=.d) $(MAILBOX_SRCS:.c=.d) $(POP3_SRCS:.c=.d) $(wildcard build-*/*.d)

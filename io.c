@@ -200,3 +200,22 @@ void io_printf(struct io *io, const char *fmt, ...)
 	io_vprintf(io, fmt, ap);
 	va_end(ap);
 }
+
+void io_write(struct io *io, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		size_t room = sizeof io->out - io->out_len;
+		if (room == 0) {
+			io_flush(io);
+			continue;
+		}
+		if (room > n)
+			room = n;
+		memcpy(io->out + io->out_len, p, room);
+		io->out_len += room;
+		p += room;
+		n -= room;
+	}
+}

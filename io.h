@@ -64,6 +64,10 @@ bool io_pending(struct io *io);
 void io_printf(struct io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void io_vprintf(struct io *io, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* io_write - append n raw bytes (any value, NUL too) to the reply
+ * buffer, flushing it as it fills. */
+void io_write(struct io *io, const void *buf, size_t n);
+
 /* io_flush - write out buffered replies; false once the client is gone. */
 bool io_flush(struct io *io);
 

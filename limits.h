@@ -54,4 +54,35 @@
  * brackets (RFC 5321 4.5.3.1.3). */
 #define ACCOUNT_ADDRESS_MAX (SMTP_PATH_MAX - 2)
 
+/* --- POP3 (pop3d) --- */
+
+/* RFC 2449 4: a command line is at most 255 octets with its CRLF. */
+#define POP3_LINE_MAX 255
+
+/*
+ * RFC 5034 4: a SASL client response line is exempt from the command
+ * line limit; PLAIN carries authzid, authcid and password (RFC 4616: up
+ * to 255 octets each, plus two NULs), 768 octets as 1024 of base64.
+ */
+#define POP3_SASL_LINE_MAX 1026
+#define POP3_SASL_MAX	   767
+
+/* RFC 1939 3: the autologout timer is at least 10 minutes. */
+#define POP3_TIMEOUT_DEFAULT 600
+
+/* A whole session: a mailbox of 25 MiB messages to a slow client still
+ * fits, a client that keeps the maildrop lock for ever does not. */
+#define POP3_SESSION_TIMEOUT_DEFAULT 7200
+
+/* As SMTP_ERROR_LIMIT: a client past this many -ERR is not a mail app. */
+#define POP3_ERROR_LIMIT 20
+
+/* RFC 1939 13 (security): limit password guesses; the connection ends
+ * after this many failed logins. */
+#define POP3_LOGIN_FAILURES 3
+
+/* Each failed login is answered this long after it arrived, whether or
+ * not the account exists (Dovecot's auth_failure_delay is also 2 s). */
+#define POP3_FAIL_DELAY_MS_DEFAULT 2000
+
 #endif

@@ -21,7 +21,20 @@
 #define JOURNAL_ENTRY_MAX ((LOG_FIELDS_MAX + 4) * (LOG_LINE_MAX + 48))
 
 static enum log_target target = LOG_TO_SYSLOG;
+static const char *ident = "smtpd";
+static char prefix[16] = "SMTPD_";
 static int journal_fd = -1;
+
+void log_name(const char *name)
+{
+	size_t i;
+
+	ident = name;
+	for (i = 0; name[i] && i < sizeof prefix - 2; i++)
+		prefix[i] = (char)toupper((unsigned char)name[i]);
+	prefix[i++] = '_';
+	prefix[i] = '\0';
+}
 
 void log_open(enum log_target t)
 {
@@ -30,7 +43,7 @@ void log_open(enum log_target t)
 										 : LOG_TO_SYSLOG;
 	target = t;
 	if (t == LOG_TO_SYSLOG)
-		openlog("smtpd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	if (t == LOG_TO_JOURNAL)
 		journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 }
@@ -92,9 +105,9 @@ static void journal(int prio, const char *text, const struct log_field *f, size_
 	field(entry, &len, "PRIORITY", num);
 	snprintf(num, sizeof num, "%d", LOG_MAIL >> 3);
 	field(entry, &len, "SYSLOG_FACILITY", num);
-	field(entry, &len, "SYSLOG_IDENTIFIER", "smtpd");
+	field(entry, &len, "SYSLOG_IDENTIFIER", ident);
 	for (size_t i = 0; i < n && i < LOG_FIELDS_MAX; i++) {
-		snprintf(name, sizeof name, "SMTPD_%s", f[i].key);
+		snprintf(name, sizeof name, "%s%s", prefix, f[i].key);
 		field(entry, &len, name, f[i].value);
 	}
 	if (journal_fd >= 0)
@@ -116,7 +129,7 @@ void log_event(int prio, const struct log_field *f, size_t n, const char *fmt, .
 	if (target == LOG_TO_JOURNAL)
 		journal(prio, line, f, n);
 	else if (target == LOG_TO_STDERR)
-		fprintf(stderr, "smtpd[%d]: %s\n", (int)getpid(), line);
+		fprintf(stderr, "%s[%d]: %s\n", ident, (int)getpid(), line);
 	else
 		syslog(prio, "%s", line);
 }

@@ -527,3 +527,8 @@ int store_end(struct store *st, int rc, char *err, size_t errlen)
 	st->queued = false;
 	return rc;
 }
+
+int store_file_fd(const struct store *st)
+{
+	return st->queue_fd;
+}

@@ -28,4 +28,9 @@ int store_begin(struct store *st);
  */
 int store_end(struct store *st, int rc, char *err, size_t errlen);
 
+/* store_file_fd - a descriptor of the database file, for locks of an
+ * open file description far beyond the bytes SQLite locks (pop3d's
+ * maildrop lock); -1 if there is none.  Owned by st. */
+int store_file_fd(const struct store *st);
+
 #endif
