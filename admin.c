@@ -23,10 +23,11 @@
 	" FROM recipients AS r JOIN addresses AS ad"                                               \
 	" ON ad.address = r.address COLLATE NOCASE WHERE r.message_id = m.id"
 
-/* The message ids after ?2 in the mailbox of account ?1, oldest first. */
+/* The message ids after ?2 in the mailbox of account ?1, oldest first:
+ * pop3d's query (mailstore.c), addresses read first for the same reason. */
 static const char mailbox_page_sql[] =
 	"SELECT m.id FROM messages AS m WHERE m.id > ?2"
-	" AND m.id IN (SELECT r.message_id FROM addresses AS ad JOIN recipients AS r"
+	" AND m.id IN (SELECT r.message_id FROM addresses AS ad CROSS JOIN recipients AS r"
 	" ON r.address = ad.address COLLATE NOCASE WHERE ad.account_id = ?1)"
 	" AND NOT EXISTS (SELECT 1 FROM mailbox_state AS s WHERE s.account_id = ?1"
 	" AND s.message_id = m.id AND s.deleted_at IS NOT NULL)"
