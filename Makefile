@@ -39,7 +39,7 @@ SRCS = smtpd.c checkpointer.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The administrator's tool: the same store, its own queries.
-MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c store.c spool.c
+MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c store.c spool.c log.c
 MAILBOX_OBJS = $(MAILBOX_SRCS:.c=.o)
 MAILBOX_LIBS = -lcrypt
 

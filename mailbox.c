@@ -20,6 +20,7 @@
 
 #include "admin.h"
 #include "limits.h"
+#include "log.h"
 #include "mailfmt.h"
 #include "newpass.h"
 #include "store.h"
@@ -58,6 +59,7 @@ static const char usage_text[] =
 	"  --maildir DIR           export into a maildir, made as needed\n"
 	"  --older-than DAYS       purge also what arrived more than DAYS days ago\n"
 	"  --dry-run               print what purge would remove, remove nothing\n"
+	"  --log auto|journal|syslog|stderr  where the record of each change goes (default auto)\n"
 	"  --help, --version\n";
 
 /* Which options a command takes. */
@@ -81,6 +83,7 @@ struct options {
 	size_t naddr;
 	const char *hash, *user, *mbox, *maildir;
 	int days; /* --older-than, or -1 */
+	enum log_target log;
 };
 
 /* usage_error - complain on stderr and exit 2. */
@@ -102,6 +105,23 @@ static int failed(const char *what, const char *err)
 	if (*err)
 		fprintf(stderr, "mailbox: %s%s%s\n", what, *what ? ": " : "", err);
 	return EXIT_FAILURE;
+}
+
+/* audit - the record of a change made: one log line (the journal or
+ * syslog, facility mail) with the account, address and who ran it. */
+static void audit(const char *what, const char *account, const char *address)
+{
+	char uid[24];
+	struct log_field f[3];
+	size_t n = 0;
+
+	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
+	if (account)
+		f[n++] = (struct log_field){"ACCOUNT", account};
+	if (address)
+		f[n++] = (struct log_field){"ADDRESS", address};
+	f[n++] = (struct log_field){"UID", uid};
+	log_event(LOG_NOTICE, f, n, "%s", what);
 }
 
 /* number - a decimal from min to max, or exit 2 naming what. */
@@ -149,6 +169,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"maildir", required_argument, NULL, 'M'},
 		{"older-than", required_argument, NULL, 'o'},
 		{"dry-run", no_argument, NULL, 'n'},
+		{"log", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -202,6 +223,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'n':
 			o->given |= O_DRY_RUN;
 			break;
+		case 'l': {
+			static const char *const targets[] = {"auto", "journal", "syslog",
+							      "stderr"};
+			size_t i = 0;
+			while (i < 4 && strcmp(optarg, targets[i]) != 0)
+				i++;
+			if (i == 4)
+				usage_error("--log: '%s' is not auto, journal, syslog or stderr",
+					    optarg);
+			o->log = (enum log_target)i;
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -260,7 +293,12 @@ static int set_password(struct store *st, const struct options *o, char **args, 
 	if (ok && *shown)
 		printf("%s\n", shown);
 	explicit_bzero(shown, sizeof shown);
-	return ok ? 0 : failed(add ? "user add" : "user passwd", err);
+	if (!ok)
+		return failed(add ? "user add" : "user passwd", err);
+	audit(add ? "account added" : "password changed", args[0], NULL);
+	for (size_t i = 0; add && i < o->naddr; i++)
+		audit("address added", args[0], o->addr[i]);
+	return 0;
 }
 
 /* cmd_user_add - user add NAME: the account, its addresses, a password. */
@@ -281,7 +319,10 @@ static int cmd_user_del(struct store *st, const struct options *o, char **args)
 	char err[512];
 
 	(void)o;
-	return admin_user_del(st, args[0], err, sizeof err) ? 0 : failed("user del", err);
+	if (!admin_user_del(st, args[0], err, sizeof err))
+		return failed("user del", err);
+	audit("account deleted", args[0], NULL);
+	return 0;
 }
 
 /* print_user - one line of user list: name, login, addresses. */
@@ -312,9 +353,10 @@ static int cmd_address_add(struct store *st, const struct options *o, char **arg
 	char err[512];
 
 	(void)o;
-	return admin_address_add(st, args[0], args[1], err, sizeof err)
-		       ? 0
-		       : failed("address add", err);
+	if (!admin_address_add(st, args[0], args[1], err, sizeof err))
+		return failed("address add", err);
+	audit("address added", args[1], args[0]);
+	return 0;
 }
 
 /* cmd_address_del - address del A. */
@@ -323,7 +365,10 @@ static int cmd_address_del(struct store *st, const struct options *o, char **arg
 	char err[512];
 
 	(void)o;
-	return admin_address_del(st, args[0], err, sizeof err) ? 0 : failed("address del", err);
+	if (!admin_address_del(st, args[0], err, sizeof err))
+		return failed("address del", err);
+	audit("address deleted", NULL, args[0]);
+	return 0;
 }
 
 /* print_message - one line of list: id, date, sender, subject, size. */
@@ -474,6 +519,14 @@ static int cmd_purge(struct store *st, const struct options *o, char **args)
 		return failed("purge", err);
 	printf("%s %ld message%s, %" PRId64 " bytes\n", pu.verb, pu.count, pu.count == 1 ? "" : "s",
 	       pu.bytes);
+	if (!dry) {
+		char count[24], bytes[24], uid[24];
+		snprintf(count, sizeof count, "%ld", pu.count);
+		snprintf(bytes, sizeof bytes, "%" PRId64, pu.bytes);
+		snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
+		struct log_field f[] = {{"COUNT", count}, {"BYTES", bytes}, {"UID", uid}};
+		log_event(LOG_NOTICE, f, 3, "messages purged");
+	}
 	return 0;
 }
 
@@ -615,6 +668,8 @@ int main(int argc, char **argv)
 	n -= c->word2 ? 2 : 1;
 	argv += c->word2 ? 2 : 1;
 	check_command(c, n, argv, &o);
+	log_name("mailbox");
+	log_open(o.log);
 	st = open_store(o.db);
 	status = c->run(st, &o, argv);
 	store_close(st);

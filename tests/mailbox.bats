@@ -590,6 +590,42 @@ accounts without an address: 1" "mailbox: check: 4 problems"
 	try_usage "user add: '$(pad 256)' is not 1 to 255 bytes" user add "$(pad 256)" --generate
 }
 
+@test "each change is logged once, with account, address and uid; reads and --dry-run log nothing" {
+	local uid
+	uid=$(id -u)
+	# logged - the log lines on stderr, without the pid.
+	logged() { sed -E 's/^mailbox\[[0-9]+\]: //' <<<"$stderr"; }
+	mb_in 'pw\n' --log stderr user add alice --address a@example.com --address b@example.com --password-stdin
+	assert_equal "$status" 0
+	assert_equal "$(logged)" "account added account=alice uid=$uid
+address added account=alice address=a@example.com uid=$uid
+address added account=alice address=b@example.com uid=$uid"
+	mb --log stderr user passwd alice --generate
+	assert_equal "$(logged)" "password changed account=alice uid=$uid"
+	mb --log stderr address add c@example.com alice
+	assert_equal "$(logged)" "address added account=alice address=c@example.com uid=$uid"
+	mb --log stderr address del C@example.com
+	assert_equal "$(logged)" "address deleted address=C@example.com uid=$uid"
+	deliver x@example.org a@example.com
+	q "INSERT INTO mailbox_state (account_id, message_id, deleted_at) VALUES (1, 1, '2026-11-30T00:00:00Z')"
+	local size1
+	size1=$(size 1)
+	for cmd in "user list" "list" "show 1" "check" "purge --dry-run"; do
+		# shellcheck disable=SC2086
+		mb --log stderr $cmd
+		assert_equal "$status" 0
+		assert_equal "$stderr" ""
+	done
+	mb --log stderr purge
+	assert_equal "$(logged)" "messages purged count=1 bytes=$size1 uid=$uid"
+	mb --log stderr user del alice
+	assert_equal "$(logged)" "account deleted account=alice uid=$uid"
+	# A failed change logs nothing.
+	mb --log stderr user del alice
+	assert_equal "$stderr" "mailbox: user del: no account alice"
+	try_usage "--log: 'loud' is not auto, journal, syslog or stderr" --log loud list
+}
+
 @test "--help names every command; --version; the default database is smtpd's" {
 	mb --help
 	assert_equal "$status" 0
@@ -658,8 +694,8 @@ help_options() {
 		arg=${BASH_REMATCH[3]}
 		grep -qxE "\.It Fl ${opt#-}${arg:+ Ar ${arg,,}}" "$PAGE" || missing+=" $opt${arg:+ $arg}"
 	done < <("$MAILBOX" --help)
-	for opt in --help --version; do
-		grep -qx "\.It Fl ${opt#-}" "$PAGE" || missing+=" $opt"
+	for opt in $(help_options); do
+		grep -qE "^\.It Fl ${opt#-}( |$)" "$PAGE" || missing+=" $opt"
 	done
 	[[ -z $missing ]] || {
 		echo "not documented in mailbox.8 (.It Fl -name Ar arg):$missing"
