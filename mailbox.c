@@ -9,6 +9,7 @@
  * 2 a bad command line or a database it cannot or must not open.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -454,6 +455,18 @@ static void maildir_host(char *host, size_t cap)
 			*p = '_';
 }
 
+/* new_file - create path for writing, readable by its owner only (it
+ * holds other people's mail); never an existing file. */
+static FILE *new_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
 /* cmd_export - export [--user NAME] --mbox FILE | --maildir DIR.  A new
  * mbox file that could not be completed is removed again. */
 static int cmd_export(struct store *st, const struct options *o, char **args)
@@ -464,7 +477,7 @@ static int cmd_export(struct store *st, const struct options *o, char **args)
 	bool ok;
 
 	(void)args;
-	if (o->mbox && !(x.mbox = fopen(o->mbox, "wx")))
+	if (o->mbox && !(x.mbox = new_file(o->mbox)))
 		return failed(o->mbox, strerror(errno));
 	if (o->maildir && !mailfmt_maildir_init(o->maildir, err, sizeof err))
 		return failed("export", err);

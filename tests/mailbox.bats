@@ -370,6 +370,7 @@ PY
 	smtp 'EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<bob@example.com>\r\nBDAT 14 LAST\r\nFrom x\r\nno end'
 	mb export --mbox "$BATS_TEST_TMPDIR/all.mbox"
 	expect 0 "exported 2 messages to $BATS_TEST_TMPDIR/all.mbox" ""
+	assert_equal "$(stat -c %a "$BATS_TEST_TMPDIR/all.mbox")" 600
 	mboxrd 'SELECT received_at, mail_from, body FROM messages ORDER BY id' >"$BATS_TEST_TMPDIR/want.mbox"
 	cmp "$BATS_TEST_TMPDIR/want.mbox" "$BATS_TEST_TMPDIR/all.mbox"
 	grep -qx '>From the start' "$BATS_TEST_TMPDIR/all.mbox"
@@ -408,6 +409,7 @@ PY
 	mb export --maildir "$md"
 	expect 0 "exported 3 messages to $md" ""
 	[[ -d $md/tmp && -d $md/cur && -z $(ls -A "$md/tmp") && -z $(ls -A "$md/cur") ]]
+	assert_equal "$(stat -c %a "$md" "$md/new" "$md"/new/* | sort -u | tr '\n' ' ')" "600 700 "
 	assert_equal "$(ls "$md/new" | wc -l)" 3
 	for f in "$md"/new/*; do
 		[[ $f =~ \.M([0-9]+)\.[^/]+$ ]]
