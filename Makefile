@@ -39,7 +39,7 @@ SRCS = smtpd.c checkpointer.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The administrator's tool: the same store, its own queries.
-MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c store.c spool.c log.c
+MAILBOX_SRCS = mailbox.c mailbox_cmd.c admin.c mailfmt.c newpass.c store.c spool.c log.c
 MAILBOX_OBJS = $(MAILBOX_SRCS:.c=.o)
 MAILBOX_LIBS = -lcrypt
 
@@ -117,7 +117,7 @@ warnings: schema.h
 			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SRCS) || exit 1; \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
 			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-			mailbox.c admin.c mailfmt.c newpass.c || exit 1; \
+			mailbox.c mailbox_cmd.c admin.c mailfmt.c newpass.c || exit 1; \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
 			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
 			pop3d.c conn.c pop3.c mailstore.c stuff.c sasl.c password.c || exit 1; \
