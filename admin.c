@@ -301,20 +301,37 @@ bool admin_user_list(struct store *st, admin_user_fn fn, void *arg, char *err, s
 	return rc == SQLITE_DONE;
 }
 
+/* head_of - the first bytes of message id's body (at most *len, then
+ * how many) in a new buffer, read from the blob so that a large body is
+ * not loaded whole; NULL on failure. */
+static char *head_of(sqlite3 *db, int64_t id, size_t *len)
+{
+	sqlite3_blob *b;
+	char *buf = NULL;
+
+	if (sqlite3_blob_open(db, "main", "messages", "body", id, 0, &b) != SQLITE_OK)
+		return NULL;
+	if ((size_t)sqlite3_blob_bytes(b) < *len)
+		*len = (size_t)sqlite3_blob_bytes(b);
+	buf = malloc(*len + 1);
+	if (buf && sqlite3_blob_read(b, buf, (int)*len, 0) != SQLITE_OK) {
+		free(buf);
+		buf = NULL;
+	}
+	sqlite3_blob_close(b);
+	return buf;
+}
+
 /* fetch - call fn with message id (its first head bytes, or all of it
- * when head is 0); SQLITE_NOTFOUND when there is no such message, and
- * SQLITE_ABORT when fn stops. */
+ * when head is 0), in one read transaction; SQLITE_NOTFOUND when there
+ * is no such message, and SQLITE_ABORT when fn stops. */
 static int fetch(sqlite3 *db, int64_t id, size_t head, admin_message_fn fn, void *arg)
 {
-	sqlite3_stmt *s =
-		head ? prepare(db,
-			       "SELECT id, received_at, mail_from, size, substr(body, 1, ?)"
-			       " FROM messages WHERE id = ?",
-			       "ii", (int64_t)head, id)
-		     : prepare(db,
-			       "SELECT id, received_at, mail_from, size, body"
-			       " FROM messages WHERE id = ?",
-			       "i", id);
+	sqlite3_stmt *s = prepare(db,
+				  "SELECT id, received_at, mail_from, size, iif(?, NULL, body)"
+				  " FROM messages WHERE id = ?",
+				  "ii", (int64_t)(head > 0), id);
+	char *buf = NULL;
 	int rc;
 
 	if (!s)
@@ -327,14 +344,18 @@ static int fetch(sqlite3 *db, int64_t id, size_t head, admin_message_fn fn, void
 			.mail_from = (const char *)sqlite3_column_text(s, 2),
 			.size = sqlite3_column_int64(s, 3),
 			.body = sqlite3_column_blob(s, 4),
-			.len = (size_t)sqlite3_column_bytes(s, 4),
+			.len = head ? head : (size_t)sqlite3_column_bytes(s, 4),
 		};
-		if (!m.body)
-			m.body = "";
-		rc = fn(&m, arg) ? SQLITE_OK : SQLITE_ABORT;
+		if (!head && !m.body)
+			m.body = ""; /* an empty blob */
+		if (head && !(m.body = buf = head_of(db, id, &m.len)))
+			rc = SQLITE_NOMEM;
+		else
+			rc = fn(&m, arg) ? SQLITE_OK : SQLITE_ABORT;
 	} else if (rc == SQLITE_DONE) {
 		rc = SQLITE_NOTFOUND;
 	}
+	free(buf);
 	sqlite3_finalize(s);
 	return rc;
 }

@@ -349,6 +349,28 @@ PY
 	try_usage "show: '0' is not a number from 1 to 9223372036854775807" show 0
 }
 
+@test "a 20 MiB message: show streams it exactly; list reads only its head (memory stays small)" {
+	python3 -c '
+import sys
+line = b"x" * 98 + b"\r\n"
+sys.stdout.buffer.write(b"EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
+    b"Subject: big\r\n\r\n" + line * (20 * 1024 * 1024 // 100) + b".\r\nQUIT\r\n")' >"$BATS_TEST_TMPDIR/big"
+	smtp_file "$BATS_TEST_TMPDIR/big"
+	assert_equal "$status" 0
+	body_to 1 "$BATS_TEST_TMPDIR/want"
+	"$MAILBOX" --db "$DB" show 1 >"$BATS_TEST_TMPDIR/got"
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	[[ -n ${SANITIZED:-} ]] && return 0 # RSS is the plain build's figure
+	/usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss" "$MAILBOX" --db "$DB" list >"$BATS_TEST_TMPDIR/list"
+	assert_equal "$(cut -f4,5 "$BATS_TEST_TMPDIR/list")" "big	$(q 'SELECT size FROM messages')"
+	local rss
+	rss=$(cat "$BATS_TEST_TMPDIR/rss")
+	((rss < 8192)) || {
+		echo "list of one 20 MiB message peaked at $rss KiB"
+		return 1
+	}
+}
+
 # mboxrd - what the export must write for the messages SQL selects (id,
 # received_at, mail_from, body), built independently in Python.
 mboxrd() {
