@@ -529,6 +529,53 @@ would purge 4 messages, $((s2 + s3 + s4 + s5)) bytes" ""
 	try_usage "--older-than: '-1' is not a number from 0 to 100000" purge --older-than -1
 }
 
+# pop3d INPUT - a scripted pop3d session (the real server) on the test's
+# database; the replies, CR removed, in $output.
+POP3D="${POP3D:-$REPO/pop3d}"
+pop3d() {
+	printf '%b' "$1" >"$BATS_TEST_TMPDIR/pop3.in"
+	run --separate-stderr "$POP3D" --db "$DB" --hostname pop.test --log stderr --fail-delay 0 \
+		<"$BATS_TEST_TMPDIR/pop3.in"
+	output=${output//$'\r'/}
+	mapfile -t lines <<<"$output"
+}
+
+@test "end to end: accounts made by the tool log in to pop3d; what both DELE'd is purged" {
+	[[ -x $POP3D ]] || skip "no pop3d in this tree"
+	local pw s1 s2
+	mb user add alice --address alice@example.com --generate
+	pw=$output
+	mb_in 'bob-secret\n' user add bob --address BOB@example.com --password-stdin
+	deliver x@example.org alice@example.com bob@example.com
+	deliver x@example.org alice@example.com
+	s1=$(size 1) s2=$(size 2)
+	pop3d "USER alice\r\nPASS $pw\r\nSTAT\r\nDELE 1\r\nDELE 2\r\nQUIT\r\n"
+	assert_equal "$status" 0
+	echo "$output"
+	[[ ${lines[2]} == "+OK"* && ${lines[3]} == "+OK 2 $((s1 + s2))" ]]
+	[[ ${lines[6]} == "+OK"* ]]
+	pop3d "USER alice\r\nPASS wrong\r\nQUIT\r\n"
+	[[ ${lines[2]} == "-ERR [AUTH]"* ]]
+	mb list --user alice
+	expect 0 "" ""
+	mb purge
+	expect 0 "purged 2 ($s2 bytes): deleted from every mailbox
+purged 1 message, $s2 bytes" ""
+	# bob still has message 1; once he deletes it too, it goes.
+	pop3d "USER bob\r\nPASS bob-secret\r\nSTAT\r\nDELE 1\r\nQUIT\r\n"
+	[[ ${lines[3]} == "+OK 1 $s1" && ${lines[5]} == "+OK"* ]]
+	mb purge
+	expect 0 "purged 1 ($s1 bytes): deleted from every mailbox
+purged 1 message, $s1 bytes" ""
+	assert_equal "$(q 'SELECT count(*) FROM messages')" 0
+	# A password changed by the tool is the one pop3d takes.
+	mb_in 'new-secret\n' user passwd bob --password-stdin
+	pop3d "USER bob\r\nPASS new-secret\r\nQUIT\r\n"
+	[[ ${lines[2]} == "+OK"* ]]
+	pop3d "USER bob\r\nPASS bob-secret\r\nQUIT\r\n"
+	[[ ${lines[2]} == "-ERR [AUTH]"* ]]
+}
+
 @test "check: integrity and orphans; orphans and a wrong size make it fail" {
 	accounts
 	deliver x@example.org alice@example.com
