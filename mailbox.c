@@ -249,6 +249,7 @@ static const struct command *find_command(int argc, char **argv)
 static void check_command(const struct command *c, int nargs, char **args, struct options *o)
 {
 	char name[32];
+	/* The options that go with a command, in the order of their O_ bits. */
 	static const char *const names[] = {"--address", "--password-stdin", "--generate",
 					    "--hash",	 "--user",	     "--mbox",
 					    "--maildir", "--older-than",     "--dry-run"};
@@ -270,14 +271,15 @@ static void check_command(const struct command *c, int nargs, char **args, struc
 			    name);
 	if ((c->opts & O_MBOX) && __builtin_popcount(o->given & (O_MBOX | O_MAILDIR)) != 1)
 		usage_error("%s: give one of --mbox FILE and --maildir DIR", name);
-	if (!strcmp(c->word1, "user") && nargs == 1)
-		check_text(name, args[0], ACCOUNT_NAME_MAX, false);
-	if (!strcmp(c->word1, "address"))
-		check_text(name, args[0], ACCOUNT_ADDRESS_MAX, true);
-	if (!strcmp(c->word1, "address") && nargs == 2)
-		check_text(name, args[1], ACCOUNT_NAME_MAX, false);
-	if (!strcmp(c->args, "ID"))
-		o->id = number(name, args[0], 1, INT64_MAX);
+	/* Each argument is what its placeholder in the table names. */
+	for (const char *p = c->args; *p; p += strcspn(p, " "), p += *p == ' ', args++) {
+		if (!strncmp(p, "NAME", 4))
+			check_text(name, args[0], ACCOUNT_NAME_MAX, false);
+		else if (!strncmp(p, "ID", 2))
+			o->id = number(name, args[0], 1, INT64_MAX);
+		else
+			check_text(name, args[0], ACCOUNT_ADDRESS_MAX, true);
+	}
 }
 
 /* open_store - the existing database at path, or exit 2: the tool
