@@ -51,7 +51,8 @@ static const char usage_text[] =
 	"  --address A             a recipient address of the new account; repeatable\n"
 	"  --password-stdin        read the password from the first line of stdin\n"
 	"  --generate              make a random password and print it once\n"
-	"  --hash H                take a ready crypt(3) hash ($y$, $2b$, $6$)\n"
+	"  --hash H                take a ready crypt(3) hash ($y$, $2b$, $6$); - reads it from "
+	"stdin\n"
 	"  --user NAME             only the messages in NAME's mailbox\n"
 	"  --mbox FILE             export into a new mboxrd file\n"
 	"  --maildir DIR           export into a maildir, made as needed\n"
@@ -123,6 +124,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
+	static char stdin_hash[NEWPASS_HASH_MAX];
+	char err[128];
 	int c;
 
 	opterr = 0;
@@ -147,9 +150,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->given |= O_GENERATE;
 			break;
 		case 'H':
-			if (!newpass_valid_hash(optarg))
+			/* "-": from stdin, out of other users' sight in ps. */
+			if (!strcmp(optarg, "-") &&
+			    !newpass_read(true, stdin_hash, sizeof stdin_hash, err, sizeof err))
+				usage_error("--hash -: %s", err);
+			o->hash = strcmp(optarg, "-") ? optarg : stdin_hash;
+			if (!newpass_valid_hash(o->hash))
 				usage_error("--hash: not a crypt(3) hash this system can verify");
-			o->hash = optarg;
 			o->given |= O_HASH;
 			break;
 		case 'u':

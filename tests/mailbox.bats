@@ -149,6 +149,13 @@ try_usage() {
 	expect 0 "" ""
 	assert_equal "$(hash_of carol)" "$hy"
 	verifies from-mkpasswd "$(hash_of carol)"
+	mb_in "$h6\n" user add erin --hash -
+	expect 0 "" ""
+	assert_equal "$(hash_of erin)" "$h6"
+	mb_in '\n' user add fred --hash -
+	expect 2 "" "mailbox: --hash -: empty password"$'\n'"Try 'mailbox --help'."
+	mb_in 'x\n' user add fred --hash -
+	expect 2 "" "mailbox: --hash: not a crypt(3) hash this system can verify"$'\n'"Try 'mailbox --help'."
 	try_usage "--hash: not a crypt(3) hash this system can verify" user add dave --hash 'plaintext'
 	try_usage "--hash: not a crypt(3) hash this system can verify" user add dave --hash '$6$salt$short'
 	try_usage "--hash: not a crypt(3) hash this system can verify" user add dave --hash '$y$'
