@@ -11,7 +11,10 @@ setup() {
 	pop3_setup
 	add_account alice 'open sesame' alice@example.com
 }
-teardown() { net_teardown; }
+teardown() {
+	net_teardown
+	common_teardown
+}
 
 GREETING='+OK pop.test POP3 ready'
 LOGIN='USER alice\r\nPASS open sesame\r\n'
@@ -48,8 +51,8 @@ LOGGED=('+OK Send the password')
 	assert_replies "$GREETING" '+OK Send the password' "+OK Logged in, 2 messages ($((s1 + s2)) octets)" \
 		'+OK Capability list follows' TOP UIDL RESP-CODES PIPELINING AUTH-RESP-CODE \
 		'IMPLEMENTATION pop3d' . '+OK pop.test closing connection'
-	grep -q 'pop3d\[[0-9]*\]: login client= user=alice$' "$LOG"
-	grep -q 'pop3d\[[0-9]*\]: disconnect client= user=alice retr=0/0 top=0/0 dele=0 errors=0 end=quit$' "$LOG"
+	grep -q 'pop3d\[[0-9]*\]: login client= user=alice tls=no$' "$LOG"
+	grep -q 'pop3d\[[0-9]*\]: disconnect client= user=alice retr=0/0 top=0/0 dele=0 errors=0 tls=no end=quit$' "$LOG"
 }
 
 @test "a wrong password, an unknown user, a disabled account and one without a password get the same -ERR [AUTH]; the third failure ends the session" {
@@ -134,7 +137,7 @@ LOGGED=('+OK Send the password')
 		'-ERR Log in first' '-ERR Send USER first' '+OK Send the password' \
 		'+OK Logged in, 0 messages (0 octets)' '-ERR Already logged in' '-ERR Already logged in' \
 		'-ERR Already logged in' '-ERR Already logged in' '+OK pop.test closing connection'
-	grep -q 'errors=9 end=quit' "$LOG"
+	grep -q 'errors=9 tls=no end=quit' "$LOG"
 }
 
 @test "unknown commands, control characters, and lines over RFC 2449's 255 octets are refused; 253 octets and CR LF pass" {
@@ -307,12 +310,18 @@ LOGGED=('+OK Send the password')
 	assert_equal "${lines[3]}" '+OK Message 1 deleted'
 	grep -q 'end=eof' "$LOG"
 	assert_equal "$(q 'SELECT count(*) FROM mailbox_state')" 0
-	# The autologout timer ends the session without a reply (RFC 1939 3).
-	{
-		printf 'USER alice\r\nPASS open sesame\r\nDELE 1\r\n'
-		sleep 3
-	} | "$POP3D" --db "$DB" --hostname pop.test --log stderr --timeout 1 \
-		>"$BATS_TEST_TMPDIR/out" 2>>"$LOG"
+	# The autologout timer ends the session without a reply (RFC 1939 3):
+	# the input stays open until pop3d has gone.
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	"$POP3D" --db "$DB" --hostname pop.test --log stderr --timeout 1 \
+		<"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/out" 2>>"$LOG" &
+	local pid=$!
+	exec 8>"$BATS_TEST_TMPDIR/fifo"
+	printf 'USER alice\r\nPASS open sesame\r\nDELE 1\r\n' >&8
+	local rc=0
+	wait "$pid" || rc=$?
+	exec 8>&-
+	assert_equal "$rc" 0
 	assert_equal "$(tr -d '\r' <"$BATS_TEST_TMPDIR/out")" "$GREETING
 +OK Send the password
 +OK Logged in, 1 messages ($(q 'SELECT size FROM messages') octets)
