@@ -545,6 +545,11 @@ pop3d() {
 		<"$BATS_TEST_TMPDIR/pop3.in"
 	output=${output//$'\r'/}
 	mapfile -t lines <<<"$output"
+	if grep -qE '^==[0-9]+== |ERROR: [A-Za-z]+Sanitizer|runtime error:' <<<"$stderr"; then
+		echo "memory error reported by pop3d:"
+		echo "$stderr"
+		return 1
+	fi
 }
 
 @test "end to end: accounts made by the tool log in to pop3d; what both DELE'd is purged" {
