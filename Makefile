@@ -1,6 +1,6 @@
 # smtpd - a socket-activated SMTP receiver that stores mail in SQLite.
 #
-#   make            build ./smtpd
+#   make            build ./smtpd and ./mailbox
 #   make run        install build dependencies (as root), build, serve on
 #                   127.0.0.1:2525 into ./mail.db
 #   make check      install test dependencies (as root), build, run every test
@@ -68,7 +68,7 @@ SRCS = smtpd.c checkpointer.c sandbox.c starttls.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The administrator's tool: the same store, its own queries.
-MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c $(STORE)
+MAILBOX_SRCS = mailbox.c mailbox_cmd.c admin.c mailfmt.c newpass.c $(STORE) log.c
 MAILBOX_OBJS = $(MAILBOX_SRCS:.c=.o)
 MAILBOX_LIBS = -lcrypt
 
@@ -198,7 +198,7 @@ warnings: schema.h
 			$(TLS_CFLAGS) $(MAILTLS_SRCS) || exit 1; \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
 			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-			mailbox.c admin.c mailfmt.c newpass.c || exit 1; \
+			mailbox.c mailbox_cmd.c admin.c mailfmt.c newpass.c || exit 1; \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
 			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
 			pop3d.c conn.c pop3.c mailstore.c stuff.c sasl.c password.c || exit 1; \
@@ -238,11 +238,14 @@ bench-units:
 # (SECURITY.md says when and how to use it).  setpriv, not runuser or su:
 # they need a PAM configuration, which a minimal system or container may
 # lack.  smtpd-tls.conf, the STARTTLS drop-in, is an example there too.
-install: smtpd pop3d mailtls
+install: smtpd pop3d mailtls mailbox
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(DOCDIR)
 	install -m 755 smtpd $(DESTDIR)$(SBINDIR)/smtpd
 	install -m 755 pop3d $(DESTDIR)$(SBINDIR)/pop3d
+	install -m 755 mailbox $(DESTDIR)$(SBINDIR)/mailbox
+	install -m 644 mailbox.8 $(DESTDIR)$(MANDIR)/man8/mailbox.8
+	install -m 644 mailbox-purge.timer $(DESTDIR)$(UNITDIR)/mailbox-purge.timer
 	install -m 644 pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
 	install -m 644 pop3.socket $(DESTDIR)$(UNITDIR)/pop3.socket
 	install -m 644 pop3s.socket $(DESTDIR)$(UNITDIR)/pop3s.socket
@@ -256,7 +259,8 @@ install: smtpd pop3d mailtls
 	install -m 644 smtpd-hardened.conf $(DESTDIR)$(DOCDIR)/smtpd-hardened.conf
 	sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' smtpd-tls.conf \
 		> $(DESTDIR)$(DOCDIR)/smtpd-tls.conf
-	for u in smtpd@.service smtpd-checkpointer.service pop3@.service pop3s@.service; do \
+	for u in smtpd@.service smtpd-checkpointer.service pop3@.service pop3s@.service \
+		mailbox-purge.service; do \
 		sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
@@ -268,7 +272,7 @@ install: smtpd pop3d mailtls
 		setpriv --reuid=smtpd --regid=smtpd --init-groups -- \
 			$(SBINDIR)/smtpd --init-db --db $(STATEDIR)/mail.db || exit 1; \
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
-		echo "Now: systemctl enable --now smtpd.socket (and pop3.socket)"; \
+		echo "Now: systemctl enable --now smtpd.socket mailbox-purge.timer (and pop3.socket)"; \
 	fi
 
 uninstall:
@@ -280,6 +284,8 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/pop3.socket $(DESTDIR)$(UNITDIR)/pop3@.service \
 		$(DESTDIR)$(UNITDIR)/pop3s.socket $(DESTDIR)$(UNITDIR)/pop3s@.service \
 		$(DESTDIR)$(UNITDIR)/pop3@.service.d/tls.conf.example \
+		$(DESTDIR)$(SBINDIR)/mailbox $(DESTDIR)$(MANDIR)/man8/mailbox.8 \
+		$(DESTDIR)$(UNITDIR)/mailbox-purge.service $(DESTDIR)$(UNITDIR)/mailbox-purge.timer \
 		$(DESTDIR)$(DOCDIR)/smtpd-hardened.conf $(DESTDIR)$(DOCDIR)/smtpd-tls.conf
 	-rmdir $(DESTDIR)$(DOCDIR)
 

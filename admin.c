@@ -19,14 +19,15 @@
 #define PAGE_IDS 256
 
 /* Which recipient rows belong to which account. */
-#define MAPPED                                                                     \
-	" FROM recipients AS r JOIN addresses AS ad"                               \
+#define MAPPED                                                                                     \
+	" FROM recipients AS r JOIN addresses AS ad"                                               \
 	" ON ad.address = r.address COLLATE NOCASE WHERE r.message_id = m.id"
 
-/* The message ids after ?2 in the mailbox of account ?1, oldest first. */
+/* The message ids after ?2 in the mailbox of account ?1, oldest first:
+ * pop3d's query (mailstore.c), addresses read first for the same reason. */
 static const char mailbox_page_sql[] =
 	"SELECT m.id FROM messages AS m WHERE m.id > ?2"
-	" AND m.id IN (SELECT r.message_id FROM addresses AS ad JOIN recipients AS r"
+	" AND m.id IN (SELECT r.message_id FROM addresses AS ad CROSS JOIN recipients AS r"
 	" ON r.address = ad.address COLLATE NOCASE WHERE ad.account_id = ?1)"
 	" AND NOT EXISTS (SELECT 1 FROM mailbox_state AS s WHERE s.account_id = ?1"
 	" AND s.message_id = m.id AND s.deleted_at IS NOT NULL)"
@@ -85,8 +86,7 @@ static int fail(sqlite3 *db, int rc, char *err, size_t errlen, const char *what)
 }
 
 /* say - a message of our own into err; returns SQLITE_ERROR. */
-static int __attribute__((format(printf, 3, 4))) say(char *err, size_t errlen, const char *fmt,
-						     ...)
+static int __attribute__((format(printf, 3, 4))) say(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -199,8 +199,7 @@ bool admin_user_add(struct store *st, const char *name, const char *hash, char *
 
 /* change - run a one-statement write on account name's row(s); a
  * statement that changed nothing means there is no such thing. */
-static bool change(struct store *st, sqlite3_stmt *s, const char *missing, char *err,
-		   size_t errlen)
+static bool change(struct store *st, sqlite3_stmt *s, const char *missing, char *err, size_t errlen)
 {
 	sqlite3 *db = store_sqlite(st);
 	int rc = store_begin(st);
@@ -234,7 +233,8 @@ bool admin_user_del(struct store *st, const char *name, char *err, size_t errlen
 	char missing[128];
 
 	snprintf(missing, sizeof missing, "no account %s", name);
-	return change(st, prepare(store_sqlite(st), "DELETE FROM accounts WHERE name = ?", "t", name),
+	return change(st,
+		      prepare(store_sqlite(st), "DELETE FROM accounts WHERE name = ?", "t", name),
 		      missing, err, errlen);
 }
 
@@ -243,10 +243,10 @@ bool admin_address_del(struct store *st, const char *address, char *err, size_t 
 	char missing[400];
 
 	snprintf(missing, sizeof missing, "no address %s", address);
-	return change(st,
-		      prepare(store_sqlite(st), "DELETE FROM addresses WHERE address = ?", "t",
-			      address),
-		      missing, err, errlen);
+	return change(
+		st,
+		prepare(store_sqlite(st), "DELETE FROM addresses WHERE address = ?", "t", address),
+		missing, err, errlen);
 }
 
 bool admin_address_add(struct store *st, const char *address, const char *name, char *err,
@@ -301,20 +301,37 @@ bool admin_user_list(struct store *st, admin_user_fn fn, void *arg, char *err, s
 	return rc == SQLITE_DONE;
 }
 
+/* head_of - the first bytes of message id's body (at most *len, then
+ * how many) in a new buffer, read from the blob so that a large body is
+ * not loaded whole; NULL on failure. */
+static char *head_of(sqlite3 *db, int64_t id, size_t *len)
+{
+	sqlite3_blob *b;
+	char *buf = NULL;
+
+	if (sqlite3_blob_open(db, "main", "messages", "body", id, 0, &b) != SQLITE_OK)
+		return NULL;
+	if ((size_t)sqlite3_blob_bytes(b) < *len)
+		*len = (size_t)sqlite3_blob_bytes(b);
+	buf = malloc(*len + 1);
+	if (buf && sqlite3_blob_read(b, buf, (int)*len, 0) != SQLITE_OK) {
+		free(buf);
+		buf = NULL;
+	}
+	sqlite3_blob_close(b);
+	return buf;
+}
+
 /* fetch - call fn with message id (its first head bytes, or all of it
- * when head is 0); SQLITE_NOTFOUND when there is no such message, and
- * SQLITE_ABORT when fn stops. */
+ * when head is 0), in one read transaction; SQLITE_NOTFOUND when there
+ * is no such message, and SQLITE_ABORT when fn stops. */
 static int fetch(sqlite3 *db, int64_t id, size_t head, admin_message_fn fn, void *arg)
 {
-	sqlite3_stmt *s =
-		head ? prepare(db,
-			       "SELECT id, received_at, mail_from, size, substr(body, 1, ?)"
-			       " FROM messages WHERE id = ?",
-			       "ii", (int64_t)head, id)
-		     : prepare(db,
-			       "SELECT id, received_at, mail_from, size, body"
-			       " FROM messages WHERE id = ?",
-			       "i", id);
+	sqlite3_stmt *s = prepare(db,
+				  "SELECT id, received_at, mail_from, size, iif(?, NULL, body)"
+				  " FROM messages WHERE id = ?",
+				  "ii", (int64_t)(head > 0), id);
+	char *buf = NULL;
 	int rc;
 
 	if (!s)
@@ -327,14 +344,18 @@ static int fetch(sqlite3 *db, int64_t id, size_t head, admin_message_fn fn, void
 			.mail_from = (const char *)sqlite3_column_text(s, 2),
 			.size = sqlite3_column_int64(s, 3),
 			.body = sqlite3_column_blob(s, 4),
-			.len = (size_t)sqlite3_column_bytes(s, 4),
+			.len = head ? head : (size_t)sqlite3_column_bytes(s, 4),
 		};
-		if (!m.body)
-			m.body = "";
-		rc = fn(&m, arg) ? SQLITE_OK : SQLITE_ABORT;
+		if (!head && !m.body)
+			m.body = ""; /* an empty blob */
+		if (head && !(m.body = buf = head_of(db, id, &m.len)))
+			rc = SQLITE_NOMEM;
+		else
+			rc = fn(&m, arg) ? SQLITE_OK : SQLITE_ABORT;
 	} else if (rc == SQLITE_DONE) {
 		rc = SQLITE_NOTFOUND;
 	}
+	free(buf);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -354,8 +375,8 @@ bool admin_message(struct store *st, int64_t id, admin_message_fn fn, void *arg,
 	return rc == SQLITE_OK;
 }
 
-bool admin_messages(struct store *st, const char *user, size_t head, admin_message_fn fn,
-		    void *arg, char *err, size_t errlen)
+bool admin_messages(struct store *st, const char *user, size_t head, admin_message_fn fn, void *arg,
+		    char *err, size_t errlen)
 {
 	sqlite3 *db = store_sqlite(st);
 	int64_t ids[PAGE_IDS], last = 0, account = 0;
@@ -413,8 +434,8 @@ static bool doomed_add(struct doomed *d, int64_t id, int64_t size, const char *r
 	return true;
 }
 
-bool admin_purge(struct store *st, int days, bool dry_run, admin_purged_fn fn, void *arg,
-		 char *err, size_t errlen)
+bool admin_purge(struct store *st, int days, bool dry_run, admin_purged_fn fn, void *arg, char *err,
+		 size_t errlen)
 {
 	sqlite3 *db = store_sqlite(st);
 	struct doomed d = {0};

@@ -66,8 +66,8 @@ typedef bool (*admin_message_fn)(const struct admin_message *m, void *arg);
  * body holds at most the first head bytes.  Each message is read in its
  * own short transaction, so a slow callback holds no snapshot.
  */
-bool admin_messages(struct store *st, const char *user, size_t head, admin_message_fn fn,
-		    void *arg, char *err, size_t errlen);
+bool admin_messages(struct store *st, const char *user, size_t head, admin_message_fn fn, void *arg,
+		    char *err, size_t errlen);
 
 /* admin_message - call fn once with message id, whole. */
 bool admin_message(struct store *st, int64_t id, admin_message_fn fn, void *arg, char *err,
@@ -85,8 +85,8 @@ typedef void (*admin_purged_fn)(const struct admin_purged *p, void *arg);
  * deleted and, with days >= 0, those received more than days days ago;
  * call fn for each.  With dry_run, only call fn.
  */
-bool admin_purge(struct store *st, int days, bool dry_run, admin_purged_fn fn, void *arg,
-		 char *err, size_t errlen);
+bool admin_purge(struct store *st, int days, bool dry_run, admin_purged_fn fn, void *arg, char *err,
+		 size_t errlen);
 
 /* One line of the check: problem says whether it is a fault. */
 typedef void (*admin_check_fn)(const char *line, bool problem, void *arg);

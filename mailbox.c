@@ -3,7 +3,8 @@
  * and their addresses, reading and exporting the stored mail, purging
  * what no mailbox holds any more, and checking the file.
  *
- * This file parses the command line and prints; the queries are in
+ * This file parses and checks the command line and picks the command;
+ * the commands and their output are in mailbox_cmd.c, the queries in
  * admin.c, the mail formats in mailfmt.c, passwords in newpass.c.
  * Exit status: 0 done, 1 the command failed (the reason on stderr),
  * 2 a bad command line or a database it cannot or must not open.
@@ -18,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "admin.h"
 #include "limits.h"
-#include "mailfmt.h"
+#include "log.h"
+#include "mailbox.h"
 #include "newpass.h"
 #include "store.h"
 
@@ -28,11 +29,9 @@
 #define SMTPD_VERSION "unknown"
 #endif
 
-#define DEFAULT_DB  "/var/lib/smtpd/mail.db" /* smtpd's; tests/mailbox.bats compares */
-#define EXIT_USAGE  2
-#define ADDRESS_ARGS_MAX 100 /* --address options on one command line */
-#define LIST_HEAD   65536    /* bytes of a message searched for its Subject */
-#define DAYS_MAX    100000
+#define DEFAULT_DB "/var/lib/smtpd/mail.db" /* smtpd's; tests/mailbox.bats compares */
+#define EXIT_USAGE 2
+#define DAYS_MAX   100000
 
 static const char usage_text[] =
 	"usage: mailbox [--db PATH] COMMAND [ARGUMENTS]\n"
@@ -52,36 +51,15 @@ static const char usage_text[] =
 	"  --address A             a recipient address of the new account; repeatable\n"
 	"  --password-stdin        read the password from the first line of stdin\n"
 	"  --generate              make a random password and print it once\n"
-	"  --hash H                take a ready crypt(3) hash ($y$, $2b$, $6$)\n"
+	"  --hash H                take a ready crypt(3) hash ($y$, $2b$, $6$); - reads it from "
+	"stdin\n"
 	"  --user NAME             only the messages in NAME's mailbox\n"
 	"  --mbox FILE             export into a new mboxrd file\n"
 	"  --maildir DIR           export into a maildir, made as needed\n"
 	"  --older-than DAYS       purge also what arrived more than DAYS days ago\n"
 	"  --dry-run               print what purge would remove, remove nothing\n"
+	"  --log auto|journal|syslog|stderr  where the record of each change goes (default auto)\n"
 	"  --help, --version\n";
-
-/* Which options a command takes. */
-enum {
-	O_ADDRESS = 1 << 0,
-	O_PASSWORD_STDIN = 1 << 1,
-	O_GENERATE = 1 << 2,
-	O_HASH = 1 << 3,
-	O_USER = 1 << 4,
-	O_MBOX = 1 << 5,
-	O_MAILDIR = 1 << 6,
-	O_OLDER = 1 << 7,
-	O_DRY_RUN = 1 << 8,
-	O_PASSWORD = O_PASSWORD_STDIN | O_GENERATE | O_HASH,
-};
-
-struct options {
-	const char *db;
-	unsigned given; /* the O_ bits of the options on the command line */
-	char *addr[ADDRESS_ARGS_MAX];
-	size_t naddr;
-	const char *hash, *user, *mbox, *maildir;
-	int days; /* --older-than, or -1 */
-};
 
 /* usage_error - complain on stderr and exit 2. */
 static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -94,14 +72,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 	fputs("\nTry 'mailbox --help'.\n", stderr);
 	va_end(ap);
 	exit(EXIT_USAGE);
-}
-
-/* failed - the command's failure on stderr; returns exit status 1. */
-static int failed(const char *what, const char *err)
-{
-	if (*err)
-		fprintf(stderr, "mailbox: %s%s%s\n", what, *what ? ": " : "", err);
-	return EXIT_FAILURE;
 }
 
 /* number - a decimal from min to max, or exit 2 naming what. */
@@ -118,18 +88,20 @@ static int64_t number(const char *what, const char *s, int64_t min, int64_t max)
 	return v;
 }
 
-/* check_text - s is 1..max bytes with no control character or space
+/* check_text - s is 1..max bytes with no space or control character
  * (and, for an address, no angle bracket), or exit 2. */
-static void check_text(const char *what, const char *s, size_t max, const char *banned)
+static void check_text(const char *what, const char *s, size_t max, bool address)
 {
 	size_t n = strlen(s);
 
 	if (n == 0 || n > max)
 		usage_error("%s: '%s' is not 1 to %zu bytes", what, s, max);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= ' ' || *p == 0x7f || strchr(banned, *p))
-			usage_error("%s: '%s' holds a space, control character or one of \"%s\"",
-				    what, s, banned);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p <= ' ' || *p == 0x7f)
+			usage_error("%s: '%s' holds a space or a control character", what, s);
+		if (address && (*p == '<' || *p == '>'))
+			usage_error("%s: '%s' holds an angle bracket", what, s);
+	}
 }
 
 /* parse_options - fill o; the words left over move to the front of argv
@@ -147,10 +119,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"maildir", required_argument, NULL, 'M'},
 		{"older-than", required_argument, NULL, 'o'},
 		{"dry-run", no_argument, NULL, 'n'},
+		{"log", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
+	static char stdin_hash[NEWPASS_HASH_MAX];
+	char err[128];
 	int c;
 
 	opterr = 0;
@@ -162,7 +137,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->db = optarg;
 			break;
 		case 'a':
-			check_text("--address", optarg, ACCOUNT_ADDRESS_MAX, "<>");
+			check_text("--address", optarg, ACCOUNT_ADDRESS_MAX, true);
 			if (o->naddr == ADDRESS_ARGS_MAX)
 				usage_error("--address: more than %d", ADDRESS_ARGS_MAX);
 			o->addr[o->naddr++] = optarg;
@@ -175,13 +150,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->given |= O_GENERATE;
 			break;
 		case 'H':
-			if (!newpass_valid_hash(optarg))
+			/* "-": from stdin, out of other users' sight in ps. */
+			if (!strcmp(optarg, "-") &&
+			    !newpass_read(true, stdin_hash, sizeof stdin_hash, err, sizeof err))
+				usage_error("--hash -: %s", err);
+			o->hash = strcmp(optarg, "-") ? optarg : stdin_hash;
+			if (!newpass_valid_hash(o->hash))
 				usage_error("--hash: not a crypt(3) hash this system can verify");
-			o->hash = optarg;
 			o->given |= O_HASH;
 			break;
 		case 'u':
-			check_text("--user", optarg, ACCOUNT_NAME_MAX, "");
+			check_text("--user", optarg, ACCOUNT_NAME_MAX, false);
 			o->user = optarg;
 			o->given |= O_USER;
 			break;
@@ -200,6 +179,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'n':
 			o->given |= O_DRY_RUN;
 			break;
+		case 'l': {
+			static const char *const targets[] = {"auto", "journal", "syslog",
+							      "stderr"};
+			size_t i = 0;
+			while (i < 4 && strcmp(optarg, targets[i]) != 0)
+				i++;
+			if (i == 4)
+				usage_error("--log: '%s' is not auto, journal, syslog or stderr",
+					    optarg);
+			o->log = (enum log_target)i;
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -214,288 +205,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	memmove(argv, argv + optind, (size_t)(argc - optind) * sizeof *argv);
 	return argc - optind;
-}
-
-/* password - the hash for user add and passwd, from the option given;
- * with --generate, the new password in shown.  Exit 1 on failure. */
-static bool password(const struct options *o, char *hash, char *shown)
-{
-	char pass[NEWPASS_MAX], err[256];
-	bool ok;
-
-	if (o->hash) {
-		snprintf(hash, NEWPASS_HASH_MAX, "%s", o->hash);
-		return true;
-	}
-	if (o->given & O_GENERATE)
-		ok = newpass_generate(pass, sizeof pass, err, sizeof err);
-	else
-		ok = newpass_read(o->given & O_PASSWORD_STDIN, pass, sizeof pass, err, sizeof err);
-	ok = ok && newpass_hash(pass, hash, err, sizeof err);
-	if (ok && (o->given & O_GENERATE))
-		snprintf(shown, NEWPASS_MAX, "%s", pass);
-	explicit_bzero(pass, sizeof pass);
-	if (!ok)
-		failed("password", err);
-	return ok;
-}
-
-/* The commands.  Each gets the open store, the options and its
- * arguments (checked for number), and returns the exit status. */
-
-/* set_password - user add and user passwd: hash first, then write, and
- * show a generated password only once it is stored. */
-static int set_password(struct store *st, const struct options *o, char **args, bool add)
-{
-	char hash[NEWPASS_HASH_MAX], shown[NEWPASS_MAX] = "", err[512];
-	bool ok;
-
-	if (!password(o, hash, shown))
-		return EXIT_FAILURE;
-	ok = add ? admin_user_add(st, args[0], hash, o->addr, o->naddr, err, sizeof err)
-		 : admin_user_passwd(st, args[0], hash, err, sizeof err);
-	explicit_bzero(hash, sizeof hash);
-	if (ok && *shown)
-		printf("%s\n", shown);
-	explicit_bzero(shown, sizeof shown);
-	return ok ? 0 : failed(add ? "user add" : "user passwd", err);
-}
-
-/* cmd_user_add - user add NAME: the account, its addresses, a password. */
-static int cmd_user_add(struct store *st, const struct options *o, char **args)
-{
-	return set_password(st, o, args, true);
-}
-
-/* cmd_user_passwd - user passwd NAME: a new password. */
-static int cmd_user_passwd(struct store *st, const struct options *o, char **args)
-{
-	return set_password(st, o, args, false);
-}
-
-/* cmd_user_del - user del NAME. */
-static int cmd_user_del(struct store *st, const struct options *o, char **args)
-{
-	char err[512];
-
-	(void)o;
-	return admin_user_del(st, args[0], err, sizeof err) ? 0 : failed("user del", err);
-}
-
-/* print_user - one line of user list: name, login, addresses. */
-static void print_user(const struct admin_user *u, void *arg)
-{
-	(void)arg;
-	printf("%s\t%s\t%s\n", u->name,
-	       u->disabled ? "disabled" : u->has_password ? "password" : "no password",
-	       u->addresses);
-}
-
-/* cmd_user_list - user list. */
-static int cmd_user_list(struct store *st, const struct options *o, char **args)
-{
-	char err[512];
-
-	(void)o;
-	(void)args;
-	return admin_user_list(st, print_user, NULL, err, sizeof err) ? 0
-								      : failed("user list", err);
-}
-
-/* cmd_address_add - address add A NAME. */
-static int cmd_address_add(struct store *st, const struct options *o, char **args)
-{
-	char err[512];
-
-	(void)o;
-	return admin_address_add(st, args[0], args[1], err, sizeof err) ? 0
-									: failed("address add", err);
-}
-
-/* cmd_address_del - address del A. */
-static int cmd_address_del(struct store *st, const struct options *o, char **args)
-{
-	char err[512];
-
-	(void)o;
-	return admin_address_del(st, args[0], err, sizeof err) ? 0 : failed("address del", err);
-}
-
-/* print_message - one line of list: id, date, sender, subject, size. */
-static bool print_message(const struct admin_message *m, void *arg)
-{
-	char subject[MAILFMT_FIELD_MAX];
-
-	(void)arg;
-	mailfmt_field(m->body, m->len, "Subject", subject, sizeof subject);
-	printf("%" PRId64 "\t%s\t<%s>\t%s\t%" PRId64 "\n", m->id, m->received_at, m->mail_from,
-	       subject, m->size);
-	return true;
-}
-
-/* cmd_list - list [--user NAME]. */
-static int cmd_list(struct store *st, const struct options *o, char **args)
-{
-	char err[512];
-
-	(void)args;
-	return admin_messages(st, o->user, LIST_HEAD, print_message, NULL, err, sizeof err)
-		       ? 0
-		       : failed("list", err);
-}
-
-/* write_message - show: the body to stdout as it is. */
-static bool write_message(const struct admin_message *m, void *arg)
-{
-	(void)arg;
-	return fwrite(m->body, 1, m->len, stdout) == m->len;
-}
-
-/* cmd_show - show ID. */
-static int cmd_show(struct store *st, const struct options *o, char **args)
-{
-	char err[512];
-	int64_t id = number("show", args[0], 1, INT64_MAX);
-
-	(void)o;
-	if (!admin_message(st, id, write_message, NULL, err, sizeof err))
-		return failed("show", *err ? err : strerror(errno));
-	if (fflush(stdout) != 0)
-		return failed("show", strerror(errno));
-	return 0;
-}
-
-/* Where export writes, and how many it wrote. */
-struct export {
-	FILE *mbox;
-	const char *maildir;
-	char host[256];
-	long count;
-	char err[512];
-};
-
-/* export_one - one message into the mbox or the maildir. */
-static bool export_one(const struct admin_message *m, void *arg)
-{
-	struct export *x = arg;
-	time_t when = mailfmt_time(m->received_at);
-
-	if (x->mbox && !mailfmt_mbox(x->mbox, m->mail_from, when, m->body, m->len)) {
-		snprintf(x->err, sizeof x->err, "%s", strerror(errno));
-		return false;
-	}
-	if (x->maildir &&
-	    !mailfmt_maildir(x->maildir, x->host, when, m->id, m->body, m->len, x->err,
-			     sizeof x->err))
-		return false;
-	x->count++;
-	return true;
-}
-
-/* maildir_host - this host's name for maildir file names: '/' and ':'
- * would break them (maildir(5)). */
-static void maildir_host(char *host, size_t cap)
-{
-	if (gethostname(host, cap) != 0 || !*host)
-		snprintf(host, cap, "localhost");
-	host[cap - 1] = '\0';
-	for (char *p = host; *p; p++)
-		if (*p == '/' || *p == ':')
-			*p = '_';
-}
-
-/* cmd_export - export [--user NAME] --mbox FILE | --maildir DIR.  A new
- * mbox file that could not be completed is removed again. */
-static int cmd_export(struct store *st, const struct options *o, char **args)
-{
-	struct export x = {.maildir = o->maildir};
-	const char *dest = o->mbox ? o->mbox : o->maildir;
-	char err[1024];
-	bool ok;
-
-	(void)args;
-	if (o->mbox && !(x.mbox = fopen(o->mbox, "wx")))
-		return failed(o->mbox, strerror(errno));
-	if (o->maildir && !mailfmt_maildir_init(o->maildir, err, sizeof err))
-		return failed("export", err);
-	maildir_host(x.host, sizeof x.host);
-	ok = admin_messages(st, o->user, 0, export_one, &x, err, sizeof err);
-	if (!ok && !*err)
-		snprintf(err, sizeof err, "%s: %s", dest, x.err);
-	if (x.mbox) {
-		if (ok && (fflush(x.mbox) != 0 || fsync(fileno(x.mbox)) != 0)) {
-			snprintf(err, sizeof err, "%s: %s", dest, strerror(errno));
-			ok = false;
-		}
-		if (fclose(x.mbox) != 0 && ok) {
-			snprintf(err, sizeof err, "%s: %s", dest, strerror(errno));
-			ok = false;
-		}
-		if (!ok)
-			unlink(o->mbox);
-	}
-	if (!ok)
-		return failed("export", err);
-	printf("exported %ld message%s to %s\n", x.count, x.count == 1 ? "" : "s", dest);
-	return 0;
-}
-
-/* What purge did, for its last line. */
-struct purge {
-	const char *verb; /* "purged", "would purge" */
-	long count;
-	int64_t bytes;
-};
-
-/* print_purged - one line per message purge removes (or would). */
-static void print_purged(const struct admin_purged *p, void *arg)
-{
-	struct purge *pu = arg;
-
-	printf("%s %" PRId64 " (%" PRId64 " bytes): %s\n", pu->verb, p->id, p->size, p->reason);
-	pu->count++;
-	pu->bytes += p->size;
-}
-
-/* cmd_purge - purge [--older-than DAYS] [--dry-run]. */
-static int cmd_purge(struct store *st, const struct options *o, char **args)
-{
-	bool dry = o->given & O_DRY_RUN;
-	struct purge pu = {.verb = dry ? "would purge" : "purged"};
-	char err[512];
-
-	(void)args;
-	if (!admin_purge(st, o->days, dry, print_purged, &pu, err, sizeof err))
-		return failed("purge", err);
-	printf("%s %ld message%s, %" PRId64 " bytes\n", pu.verb, pu.count,
-	       pu.count == 1 ? "" : "s", pu.bytes);
-	return 0;
-}
-
-/* print_check - one line of check. */
-static void print_check(const char *line, bool problem, void *arg)
-{
-	(void)problem;
-	(void)arg;
-	printf("%s\n", line);
-}
-
-/* cmd_check - check: exit 1 when anything is wrong. */
-static int cmd_check(struct store *st, const struct options *o, char **args)
-{
-	char err[512];
-	int problems;
-
-	(void)o;
-	(void)args;
-	if (!admin_check(st, print_check, NULL, &problems, err, sizeof err))
-		return failed("check", err);
-	if (problems) {
-		fflush(stdout);
-		fprintf(stderr, "mailbox: check: %d problem%s\n", problems, problems == 1 ? "" : "s");
-		return EXIT_FAILURE;
-	}
-	return 0;
 }
 
 /* The one command table: words, arguments after them, options taken. */
@@ -544,10 +253,10 @@ static const struct command *find_command(int argc, char **argv)
 }
 
 /* check_command - the arguments and options fit command c, or exit 2. */
-static void check_command(const struct command *c, int nargs, char **args,
-			  const struct options *o)
+static void check_command(const struct command *c, int nargs, char **args, struct options *o)
 {
 	char name[32];
+	/* The options that go with a command, in the order of their O_ bits. */
 	static const char *const names[] = {"--address", "--password-stdin", "--generate",
 					    "--hash",	 "--user",	     "--mbox",
 					    "--maildir", "--older-than",     "--dry-run"};
@@ -557,9 +266,10 @@ static void check_command(const struct command *c, int nargs, char **args,
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if ((o->given & (1u << i)) && !(c->opts & (1u << i)))
 			usage_error("%s: %s does not apply", name, names[i]);
-	if (nargs != c->nargs)
-		usage_error("%s takes %s%s", name, c->nargs ? c->args : "no arguments",
-			    nargs < c->nargs ? "" : ", no more");
+	if (nargs < c->nargs)
+		usage_error("%s needs %s", name, c->args);
+	if (nargs > c->nargs)
+		usage_error("%s: unexpected argument '%s'", name, args[c->nargs]);
 	if (__builtin_popcount(o->given & O_PASSWORD) > 1)
 		usage_error("%s: give one of --password-stdin, --generate and --hash", name);
 	if ((c->opts & O_PASSWORD) && !(o->given & O_PASSWORD) && !isatty(STDIN_FILENO))
@@ -568,12 +278,15 @@ static void check_command(const struct command *c, int nargs, char **args,
 			    name);
 	if ((c->opts & O_MBOX) && __builtin_popcount(o->given & (O_MBOX | O_MAILDIR)) != 1)
 		usage_error("%s: give one of --mbox FILE and --maildir DIR", name);
-	if (c->word2 && !strcmp(c->word1, "user") && nargs == 1)
-		check_text(name, args[0], ACCOUNT_NAME_MAX, "");
-	if (!strcmp(c->word1, "address") && nargs >= 1)
-		check_text(name, args[0], ACCOUNT_ADDRESS_MAX, "<>");
-	if (!strcmp(c->word1, "address") && nargs == 2)
-		check_text(name, args[1], ACCOUNT_NAME_MAX, "");
+	/* Each argument is what its placeholder in the table names. */
+	for (const char *p = c->args; *p; p += strcspn(p, " "), p += *p == ' ', args++) {
+		if (!strncmp(p, "NAME", 4))
+			check_text(name, args[0], ACCOUNT_NAME_MAX, false);
+		else if (!strncmp(p, "ID", 2))
+			o->id = number(name, args[0], 1, INT64_MAX);
+		else
+			check_text(name, args[0], ACCOUNT_ADDRESS_MAX, true);
+	}
 }
 
 /* open_store - the existing database at path, or exit 2: the tool
@@ -609,6 +322,8 @@ int main(int argc, char **argv)
 	n -= c->word2 ? 2 : 1;
 	argv += c->word2 ? 2 : 1;
 	check_command(c, n, argv, &o);
+	log_name("mailbox");
+	log_open(o.log);
 	st = open_store(o.db);
 	status = c->run(st, &o, argv);
 	store_close(st);

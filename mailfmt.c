@@ -111,8 +111,8 @@ bool mailfmt_maildir_init(const char *dir, char *err, size_t errlen)
 	return true;
 }
 
-bool mailfmt_maildir(const char *dir, const char *host, time_t when, int64_t id,
-		     const char *text, size_t len, char *err, size_t errlen)
+bool mailfmt_maildir(const char *dir, const char *host, time_t when, int64_t id, const char *text,
+		     size_t len, char *err, size_t errlen)
 {
 	char tmp[4096], dst[4096];
 	int fd;

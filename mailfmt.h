@@ -43,7 +43,7 @@ bool mailfmt_maildir_init(const char *dir, char *err, size_t errlen);
  * in dir: written under tmp, synced, then linked into new under a name
  * made of the time, the message id and host.  Refuses to replace a file.
  */
-bool mailfmt_maildir(const char *dir, const char *host, time_t when, int64_t id,
-		     const char *text, size_t len, char *err, size_t errlen);
+bool mailfmt_maildir(const char *dir, const char *host, time_t when, int64_t id, const char *text,
+		     size_t len, char *err, size_t errlen);
 
 #endif

@@ -53,10 +53,12 @@ static bool ask(int tty, const char *prompt, char *buf, size_t cap, size_t *len)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	(void)!write(tty, prompt, strlen(prompt));
+	/* Echo goes off before the prompt shows: what is typed after it is
+	 * never echoed, and what was typed before it is dropped. */
 	tcsetattr(tty, TCSAFLUSH, &quiet);
+	(void)!write(tty, prompt, strlen(prompt));
 	ok = read_line(tty, buf, cap, len);
-	tcsetattr(tty, TCSAFLUSH, &old);
+	tcsetattr(tty, TCSANOW, &old);
 	(void)!write(tty, "\n", 1);
 	return ok;
 }
@@ -107,7 +109,8 @@ bool newpass_generate(char *buf, size_t cap, char *err, size_t errlen)
 	}
 	/* Every 3 bytes make 4 characters of 6 bits. */
 	for (size_t i = 0; i < sizeof r; i += 3) {
-		unsigned long v = (unsigned long)r[i] << 16 | (unsigned long)r[i + 1] << 8 | r[i + 2];
+		unsigned long v =
+			(unsigned long)r[i] << 16 | (unsigned long)r[i + 1] << 8 | r[i + 2];
 		for (int k = 18; k >= 0; k -= 6)
 			buf[o++] = alphabet[(v >> k) & 63];
 	}
