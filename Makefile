@@ -33,19 +33,28 @@ else
 LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3)
 endif
 
+# mailtls, the TLS helper: the only program that links GnuTLS (shared,
+# so that Debian's security updates apply) or reads the key.
+TLS_PKGS     = gnutls
+TLS_CFLAGS   = $(shell pkg-config --cflags $(TLS_PKGS) 2>/dev/null)
+TLS_LIBS     = $(shell pkg-config --libs $(TLS_PKGS) 2>/dev/null || echo -lgnutls)
+MAILTLS_SRCS = mailtls.c tlsserver.c tlsinfo.c log.c
+MAILTLS_OBJS = $(MAILTLS_SRCS:.c=.o)
+
 # Everything but main(): what the fuzzer drives.
-CORE = session.c esmtp.c store.c io.c body.c spool.c parse.c reply.c log.c
-SRCS = smtpd.c checkpointer.c $(CORE)
+CORE = session.c esmtp.c store.c trace.c io.c body.c spool.c parse.c reply.c log.c tlsinfo.c
+SRCS = smtpd.c checkpointer.c sandbox.c starttls.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The administrator's tool: the same store, its own queries.
-MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c store.c spool.c
+MAILBOX_SRCS = mailbox.c admin.c mailfmt.c newpass.c store.c trace.c parse.c spool.c
 MAILBOX_OBJS = $(MAILBOX_SRCS:.c=.o)
 MAILBOX_LIBS = -lcrypt
 
 # The POP3 server: its session (what the POP3 fuzzer drives), then main().
-POP3_CORE = pop3.c mailstore.c stuff.c sasl.c password.c store.c spool.c io.c log.c
-POP3_SRCS = pop3d.c conn.c parse.c $(POP3_CORE)
+POP3_CORE = pop3.c mailstore.c stuff.c sasl.c password.c store.c trace.c parse.c spool.c io.c log.c \
+            tlsinfo.c
+POP3_SRCS = pop3d.c conn.c starttls.c $(POP3_CORE)
 POP3_OBJS = $(POP3_SRCS:.c=.o)
 POP3_LIBS = -lcrypt
 
@@ -57,7 +66,7 @@ FUZZ_FLAGS ?=
 
 .PHONY: all deps run check test warnings fuzz bench install uninstall clean
 
-all: smtpd mailbox pop3d
+all: smtpd mailbox pop3d mailtls
 
 smtpd: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
@@ -68,12 +77,27 @@ mailbox: $(MAILBOX_OBJS)
 pop3d: $(POP3_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(POP3_OBJS) $(LIBS) $(POP3_LIBS)
 
+mailtls: $(MAILTLS_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(MAILTLS_OBJS) $(TLS_LIBS)
+
+tlsserver.o: tlsserver.c
+	$(CC) $(ALL_CFLAGS) $(TLS_CFLAGS) -c -o $@ $<
+
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# Applies smtpd's sandbox and tries what it forbids (tests/sandbox.bats);
+# built for the tests only, never installed.
+tests/sandbox-probe: tests/sandbox-probe.c sandbox.c sandbox.h
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/sandbox-probe.c sandbox.c
+
+# The sanitizer and valgrind builds are made without the sandbox
+# (-DSMTPD_NO_SANDBOX: a build flag, never a runtime option): their
+# runtimes map memory past RLIMIT_DATA, ptrace (LeakSanitizer), read
+# /proc and make code at run time (valgrind), which the sandbox forbids.
 build-asan/%.o: %.c schema.h
 	@mkdir -p build-asan
-	clang $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+	clang $(ALL_CFLAGS) -DSMTPD_NO_SANDBOX -O1 $(SAN) -c -o $@ $<
 
 smtpd-asan: $(addprefix build-asan/,$(OBJS))
 	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS)
@@ -83,6 +107,21 @@ pop3d-asan: $(addprefix build-asan/,$(POP3_OBJS))
 
 mailbox-asan: $(addprefix build-asan/,$(MAILBOX_OBJS))
 	clang $(LDFLAGS) $(SAN) -o $@ $^ $(LIBS) $(MAILBOX_LIBS)
+
+build-asan/tlsserver.o: tlsserver.c
+	@mkdir -p build-asan
+	clang $(ALL_CFLAGS) $(TLS_CFLAGS) -O1 $(SAN) -c -o $@ $<
+
+mailtls-asan: $(addprefix build-asan/,$(MAILTLS_OBJS))
+	clang $(LDFLAGS) $(SAN) -o $@ $^ $(TLS_LIBS)
+
+# The plain build but for sandbox.o: what tests/valgrind-smtpd runs.
+build-nosandbox/sandbox.o: sandbox.c
+	@mkdir -p build-nosandbox
+	$(CC) $(ALL_CFLAGS) -DSMTPD_NO_SANDBOX -c -o $@ $<
+
+smtpd-nosandbox: $(filter-out sandbox.o,$(OBJS)) build-nosandbox/sandbox.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 build-fuzz/%.o: %.c schema.h
 	@mkdir -p build-fuzz
@@ -103,6 +142,14 @@ build-fuzz/fuzz_pop3.o: tests/fuzz/fuzz_pop3.c
 fuzz-pop3: build-fuzz/fuzz_pop3.o $(addprefix build-fuzz/,$(POP3_CORE:.c=.o) admin.o)
 	clang $(LDFLAGS) -fsanitize=fuzzer $(SAN) -o $@ $^ $(LIBS) $(POP3_LIBS)
 
+build-fuzz/fuzz_tlsinfo.o: tests/fuzz/fuzz_tlsinfo.c
+	@mkdir -p build-fuzz
+	clang $(ALL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(SAN) -c -o $@ $<
+
+# The line mailtls sends smtpd: make fuzz-tlsinfo && ./fuzz-tlsinfo -max_total_time=60
+fuzz-tlsinfo: build-fuzz/fuzz_tlsinfo.o build-fuzz/tlsinfo.o
+	clang $(LDFLAGS) -fsanitize=fuzzer $(SAN) -o $@ $^
+
 # make fuzz FUZZ_SECONDS=N: grow tests/fuzz/corpus from the seeds that
 # the bats scripts make; a crash is left as tests/fuzz/crash-*.
 fuzz: fuzz-session
@@ -122,7 +169,11 @@ store.o: schema.h
 warnings: schema.h
 	for cc in gcc clang; do \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
-			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SRCS) || exit 1; \
+			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SRCS) tests/sandbox-probe.c || exit 1; \
+		$$cc -std=c17 -D_GNU_SOURCE -DSMTPD_NO_SANDBOX $(WARNINGS) -Werror -O2 -fsyntax-only \
+			sandbox.c || exit 1; \
+		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
+			$(TLS_CFLAGS) $(MAILTLS_SRCS) || exit 1; \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
 			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
 			mailbox.c admin.c mailfmt.c newpass.c || exit 1; \
@@ -141,7 +192,7 @@ run:
 
 check:
 	@scripts/deps check
-	@$(MAKE) --no-print-directory smtpd mailbox
+	@$(MAKE) --no-print-directory smtpd mailbox pop3d mailtls tests/sandbox-probe
 	@scripts/check
 
 test: check
@@ -159,9 +210,18 @@ install: smtpd pop3d
 	install -m 755 pop3d $(DESTDIR)$(SBINDIR)/pop3d
 	install -m 644 pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
 	install -m 644 pop3.socket $(DESTDIR)$(UNITDIR)/pop3.socket
+	install -m 644 pop3s.socket $(DESTDIR)$(UNITDIR)/pop3s.socket
+	install -d $(DESTDIR)$(UNITDIR)/pop3@.service.d
+	sed 's|/usr/local/sbin/|$(SBINDIR)/|' pop3-tls.conf \
+		> $(DESTDIR)$(UNITDIR)/pop3@.service.d/tls.conf.example
+	install -m 755 mailtls $(DESTDIR)$(SBINDIR)/mailtls
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
+	install -m 644 mailtls.8 $(DESTDIR)$(MANDIR)/man8/mailtls.8
 	install -m 644 smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd.socket
-	for u in smtpd@.service smtpd-checkpointer.service pop3@.service; do \
+	install -d $(DESTDIR)$(UNITDIR)/smtpd@.service.d
+	sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' smtpd-tls.conf \
+		> $(DESTDIR)$(UNITDIR)/smtpd@.service.d/tls.conf.example
+	for u in smtpd@.service smtpd-checkpointer.service pop3@.service pop3s@.service; do \
 		sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
@@ -177,13 +237,20 @@ install: smtpd pop3d
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(MANDIR)/man8/smtpd.8 \
+		$(DESTDIR)$(SBINDIR)/mailtls $(DESTDIR)$(MANDIR)/man8/mailtls.8 \
 		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service \
 		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service \
 		$(DESTDIR)$(SBINDIR)/pop3d $(DESTDIR)$(MANDIR)/man8/pop3d.8 \
-		$(DESTDIR)$(UNITDIR)/pop3.socket $(DESTDIR)$(UNITDIR)/pop3@.service
+		$(DESTDIR)$(UNITDIR)/pop3.socket $(DESTDIR)$(UNITDIR)/pop3@.service \
+		$(DESTDIR)$(UNITDIR)/pop3s.socket $(DESTDIR)$(UNITDIR)/pop3s@.service \
+		$(DESTDIR)$(UNITDIR)/pop3@.service.d/tls.conf.example \
+		$(DESTDIR)$(UNITDIR)/smtpd@.service.d/tls.conf.example
 
 clean:
-	rm -f smtpd smtpd-asan mailbox mailbox-asan pop3d pop3d-asan fuzz-session fuzz-pop3 *.o *.d schema.h
-	rm -rf build-asan build-fuzz tests/fuzz/seeds.d
+	rm -f smtpd mailtls smtpd-asan mailtls-asan fuzz-tlsinfo smtpd-nosandbox tests/sandbox-probe \
+		tests/sandbox-probe.d fuzz-session mailbox mailbox-asan pop3d pop3d-asan fuzz-pop3 \
+		*.o *.d schema.h
+	rm -rf build-asan build-fuzz build-nosandbox tests/fuzz/seeds.d tests/fuzz/seeds-pop3.d
 
--include $(SRCS:.c=.d) $(MAILBOX_SRCS:.c=.d) $(POP3_SRCS:.c=.d) $(wildcard build-*/*.d)
+-include $(SRCS:.c=.d) $(MAILTLS_SRCS:.c=.d) $(MAILBOX_SRCS:.c=.d) $(POP3_SRCS:.c=.d) \
+	$(wildcard build-*/*.d)

@@ -13,7 +13,6 @@
 #include "checkpointer.h"
 
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,21 +30,14 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
-int checkpointer_run(const char *path)
+int checkpointer_run(struct store *st, const char *path)
 {
 	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART */
 	struct timespec pause = {CHECKPOINT_INTERVAL_MS / 1000,
 				 (CHECKPOINT_INTERVAL_MS % 1000) * 1000000L};
 	struct log_field f[] = {{"DB", path}, {"REASON", ""}};
 	char err[512];
-	struct store *st = store_open(path, err, sizeof err);
 
-	if (!st) {
-		fprintf(stderr, "smtpd: %s\n", err);
-		f[1].value = err;
-		log_event(LOG_ERR, f, 2, "checkpointer cannot open the database");
-		return 2;
-	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	log_event(LOG_INFO, f, 1, "checkpointer started");

@@ -4,12 +4,13 @@
 #ifndef SMTPD_CHECKPOINTER_H
 #define SMTPD_CHECKPOINTER_H
 
+struct store;
+
 /*
- * checkpointer_run - open (or create) the database at path, hold it open
+ * checkpointer_run - hold the open database st (at path, for the log)
  * and checkpoint its WAL every CHECKPOINT_INTERVAL_MS until SIGTERM or
- * SIGINT; then empty the WAL and return 0.  Returns 2 if the database
- * cannot be opened (a setup error: the reason is on stderr and in the log).
+ * SIGINT; then empty the WAL, close st and return 0.
  */
-int checkpointer_run(const char *path);
+int checkpointer_run(struct store *st, const char *path);
 
 #endif

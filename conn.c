@@ -70,7 +70,9 @@ void conn_peer(int fd, char *buf, size_t cap, bool *network, bool *loopback)
 
 	buf[0] = '\0';
 	*network = *loopback = false;
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+	/* An AF_UNIX peer is a relay in front of us (mailtls --implicit),
+	 * which passes the client's address in the environment. */
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX) {
 		if (ss.ss_family == AF_INET) {
 			struct in_addr *a = &((struct sockaddr_in *)&ss)->sin_addr;
 			inet_ntop(AF_INET, a, buf, cap);

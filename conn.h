@@ -24,8 +24,8 @@ int conn_fd(const char *prog, char *err, size_t errlen);
 
 /*
  * conn_peer - the peer's IP address as text into buf ("" when unknown):
- * from the socket, or when fd is not a socket from the super-server's
- * environment (REMOTE_ADDR, TCPREMOTEIP).  *network: fd is an IP
+ * from the socket, or when fd is not an IP socket from the environment
+ * of the super-server or relay (REMOTE_ADDR, TCPREMOTEIP).  *network: fd is an IP
  * socket; *loopback: the peer is 127.0.0.0/8 or ::1.
  */
 void conn_peer(int fd, char *buf, size_t cap, bool *network, bool *loopback);

@@ -123,18 +123,29 @@ static const char *check_notify(const char *v, void *out)
  * orcpt-parameter = "ORCPT=" original-recipient-address
  * original-recipient-address = addr-type ";" xtext
  * addr-type = atom                                 (RFC 3461 4.2)
+ * utf-8-type-addr = "utf-8;" utf-8-enc-addr          (RFC 6533 3)
+ * Type "utf-8" has its own grammar, with raw UTF-8 (utf-8-addr-unitext)
+ * only in an SMTPUTF8 transaction.  Kept as sent.
  */
 static const char *check_orcpt(const char *v, void *out)
 {
 	struct rcpt_params *rp = out;
 	const char *semi = v ? strchr(v, ';') : NULL;
 
-	if (!semi || semi == v || strlen(v) > DSN_ORCPT_MAX || !xtext_valid(semi + 1))
+	if (!semi || semi == v || strlen(v) > DSN_ORCPT_MAX)
 		return "ORCPT=addr-type;xtext";
 	for (const char *c = v; c < semi; c++)
 		if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
 		      (*c >= '0' && *c <= '9') || *c == '-'))
 			return "ORCPT=addr-type;xtext";
+	if (semi - v == 5 && strncasecmp(v, "utf-8", 5) == 0) {
+		if (!utf8_addr_valid(semi + 1, true))
+			return "ORCPT=utf-8;address, non-ASCII as UTF-8 or \\x{HEX}";
+		if (!rp->smtputf8 && !utf8_addr_valid(semi + 1, false))
+			return "ORCPT=utf-8 with raw UTF-8 needs SMTPUTF8";
+	} else if (!xtext_valid(semi + 1)) {
+		return "ORCPT=addr-type;xtext";
+	}
 	strcpy(rp->orcpt, v);
 	return NULL;
 }
@@ -188,8 +199,9 @@ enum reply esmtp_mail(const char *s, struct mail_params *mp, const char **why)
 	return parse(s, mail_table, sizeof mail_table / sizeof *mail_table, mp, why);
 }
 
-enum reply esmtp_rcpt(const char *s, struct rcpt_params *rp, const char **why)
+enum reply esmtp_rcpt(const char *s, bool smtputf8, struct rcpt_params *rp, const char **why)
 {
 	memset(rp, 0, sizeof *rp);
+	rp->smtputf8 = smtputf8;
 	return parse(s, rcpt_table, sizeof rcpt_table / sizeof *rcpt_table, rp, why);
 }

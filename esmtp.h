@@ -29,6 +29,7 @@ struct mail_params {
 };
 
 struct rcpt_params {
+	bool smtputf8;		       /* in: the transaction uses SMTPUTF8 */
 	char notify[32];	       /* "NEVER" or e.g. "SUCCESS,FAILURE" */
 	char orcpt[DSN_ORCPT_MAX + 1]; /* addr-type ";" xtext as sent */
 };
@@ -37,9 +38,10 @@ struct rcpt_params {
  * esmtp_mail, esmtp_rcpt - parse the parameters after the path (s points
  * at the space before the first, or at the end).  Return RP_OK, or the
  * refusal with *why set for RP_PARAM_BAD.  Keywords are case-insensitive;
- * a repeated one is refused.
+ * a repeated one is refused.  smtputf8: the transaction's MAIL had
+ * SMTPUTF8, which lets ORCPT carry raw UTF-8 (RFC 6533 3).
  */
 enum reply esmtp_mail(const char *s, struct mail_params *mp, const char **why);
-enum reply esmtp_rcpt(const char *s, struct rcpt_params *rp, const char **why);
+enum reply esmtp_rcpt(const char *s, bool smtputf8, struct rcpt_params *rp, const char **why);
 
 #endif

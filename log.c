@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_LINE_MAX   4096
@@ -42,8 +43,12 @@ void log_open(enum log_target t)
 		t = getenv("INVOCATION_ID") && access(JOURNAL_SOCKET, W_OK) == 0 ? LOG_TO_JOURNAL
 										 : LOG_TO_SYSLOG;
 	target = t;
-	if (t == LOG_TO_SYSLOG)
+	if (t == LOG_TO_SYSLOG) {
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		/* syslog() stamps local time from the zone file, read once:
+		 * read it now, before the sandbox puts it out of reach. */
+		tzset();
+	}
 	if (t == LOG_TO_JOURNAL)
 		journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 }

@@ -78,6 +78,11 @@ size_t parse_domain(const char *s)
 	return domain(s, false);
 }
 
+size_t parse_domain_utf8(const char *s, bool utf8)
+{
+	return domain(s, utf8);
+}
+
 /*
  * UTF8-2 = %xC2-DF UTF8-tail
  * UTF8-3 = %xE0 %xA0-BF UTF8-tail / %xE1-EC 2( UTF8-tail ) /
@@ -141,6 +146,72 @@ bool xtext_valid(const char *s)
 		}
 	}
 	return true;
+}
+
+/* hex_digit - the value of a hexadecimal digit (any case), or -1. */
+static int hex_digit(char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * EmbeddedUnicodeChar = %x5C.78 "{" HEXPOINT "}"  ; "\x{...}" (RFC 6533 3)
+ * HEXPOINT is the code point in hexadecimal; taken here as 1 to 6 digits
+ * naming a Unicode scalar value other than NUL.  Returns the length of
+ * the escape at s, or 0 if it is malformed.
+ */
+static size_t embedded_char(const char *s)
+{
+	unsigned long cp = 0;
+	size_t n = 3;
+	int d;
+
+	if (s[0] != '\\' || s[1] != 'x' || s[2] != '{')
+		return 0;
+	while ((d = hex_digit(s[n])) >= 0 && n < 9) {
+		cp = cp * 16 + (unsigned long)d;
+		n++;
+	}
+	if (n == 3 || s[n] != '}' || cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n + 1;
+}
+
+/*
+ * utf-8-addr-xtext   = 1*(QCHAR / EmbeddedUnicodeChar)
+ * utf-8-addr-unitext = 1*(QUCHAR / EmbeddedUnicodeChar)
+ * QCHAR  = %x21-2a / %x2c-3c / %x3e-5b / %x5d-7e
+ * QUCHAR = QCHAR / UTF8-2 / UTF8-3 / UTF8-4          (RFC 6533 3)
+ * xtext's "+" hexchar (RFC 3461 4) is taken too, as older senders use it.
+ */
+bool utf8_addr_valid(const char *s, bool unitext)
+{
+	const char *start = s;
+
+	if (!*s)
+		return false;
+	while (*s) {
+		size_t n = 1;
+
+		if (*s == '\\')
+			n = embedded_char(s);
+		else if (is_8bit(*s))
+			n = unitext ? 1 : 0;
+		else if (*s == '+')
+			n = hex_digit(s[1]) >= 0 && hex_digit(s[2]) >= 0 ? 3 : 0;
+		else if (*s < 0x21 || *s > 0x7e || *s == '=')
+			n = 0;
+		if (n == 0)
+			return false;
+		s += n;
+	}
+	return utf8_valid(start, (size_t)(s - start));
 }
 
 /*
@@ -277,10 +348,17 @@ const char *parse_path(const char *s, struct path *p, const char **rest, bool nu
 	return NULL;
 }
 
+/* esmtp_char - a byte of esmtp-value: %d33-60 / %d62-126, and with RFC
+ * 6531 3.3 UTF8-non-ascii (each parameter's check says where). */
+static bool esmtp_char(char c)
+{
+	return (c >= 33 && c <= 126 && c != '=') || is_8bit(c);
+}
+
 /*
  * esmtp-param   = esmtp-keyword ["=" esmtp-value]
  * esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
- * esmtp-value   = 1*(%d33-60 / %d62-126)
+ * esmtp-value   = 1*(%d33-60 / %d62-126 / UTF8-non-ascii)
  */
 int parse_param(const char **s, char *buf, char **key, char **value)
 {
@@ -305,9 +383,9 @@ int parse_param(const char **s, char *buf, char **key, char **value)
 	if (*p == '=') {
 		p++;
 		*value = buf + n;
-		if (*p < 33 || *p > 126 || *p == '=')
+		if (!esmtp_char(*p))
 			return -1;
-		while (*p >= 33 && *p <= 126 && *p != '=')
+		while (esmtp_char(*p))
 			buf[n++] = *p++;
 		buf[n++] = '\0';
 	}

@@ -33,6 +33,9 @@ const char *parse_path(const char *s, struct path *p, const char **rest, bool nu
 /* parse_domain - length of the Domain at s (RFC 5321 4.1.2), or 0. */
 size_t parse_domain(const char *s);
 
+/* parse_domain_utf8 - the same, with U-labels (RFC 6531 3.3) if utf8. */
+size_t parse_domain_utf8(const char *s, bool utf8);
+
 /* parse_address_literal - length of "[...]" at s (RFC 5321 4.1.3), or 0. */
 size_t parse_address_literal(const char *s);
 
@@ -43,8 +46,15 @@ bool utf8_valid(const char *s, size_t len);
 bool xtext_valid(const char *s);
 
 /*
+ * utf8_addr_valid - is s the address of an RFC 6533 "utf-8" ORCPT, with
+ * \x{HEX} escapes; raw UTF-8 only if unitext (the transaction uses
+ * SMTPUTF8)?
+ */
+bool utf8_addr_valid(const char *s, bool unitext);
+
+/*
  * parse_param - split the next " KEYWORD[=VALUE]" (RFC 5321 4.1.2
- * esmtp-param) off *s.  Returns 1 with key/value pointing into buf (value
+ * esmtp-param, with RFC 6531's UTF-8 in the value) off *s.  Returns 1 with key/value pointing into buf (value
  * NULL when absent), 0 at the end, -1 on bad syntax.  buf has room for
  * strlen(*s) + 1 bytes.
  */

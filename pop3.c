@@ -49,7 +49,8 @@ enum end {
 	END_FAILURES,
 	END_IO,
 	END_FAULT,
-	END_STLS,
+	END_INJECTION,
+	END_TLS_FAILED,
 };
 
 static const char *const end_names[] = {
@@ -61,7 +62,8 @@ static const char *const end_names[] = {
 	[END_FAILURES] = "too many failed logins",
 	[END_IO] = "i/o error",
 	[END_FAULT] = "internal error",
-	[END_STLS] = "stls",
+	[END_INJECTION] = "sent data after STLS",
+	[END_TLS_FAILED] = "TLS handshake failed",
 };
 
 /* Every reply text, in one place.  "%s" slots are noted beside. */
@@ -157,6 +159,8 @@ struct session {
 	const char *client_addr;
 	enum state state;
 	enum end end;
+	bool in_tls;
+	struct tls_info tls; /* when in_tls */
 	unsigned errors, failures;
 	char user[CRED_MAX]; /* USER, or the account logged in */
 	int64_t account;
@@ -286,7 +290,7 @@ static void uid(const struct session *s, size_t i, char *buf, size_t cap)
 /* login_allowed - may a login be tried on this connection? */
 static bool login_allowed(const struct session *s)
 {
-	return s->cfg->tls || s->cfg->plaintext_login;
+	return s->in_tls || s->cfg->plaintext_login;
 }
 
 /* CAPA (RFC 2449 5): TOP and UIDL before login too, as clients ask once. */
@@ -297,7 +301,7 @@ static void cmd_capa(struct session *s, char *arg)
 	say(s, R_CAPA);
 	io_printf(s->io, "TOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nAUTH-RESP-CODE\r\n");
 	if (s->state != S_TRANS) {
-		if (s->cfg->stls && !s->cfg->tls)
+		if (s->cfg->starttls && !s->in_tls)
 			io_printf(s->io, "STLS\r\n");
 		if (login_allowed(s))
 			io_printf(s->io, "USER\r\nSASL PLAIN\r\n");
@@ -372,8 +376,9 @@ static void login(struct session *s, const char *name, const char *password, int
 	}
 	s->state = S_TRANS;
 	totals(s, &count, &octets);
-	struct log_field f[] = {{"CLIENT", s->client_addr}, {"USER", s->user}};
-	log_event(LOG_INFO, f, 2, "login");
+	struct log_field f[] = {
+		{"CLIENT", s->client_addr}, {"USER", s->user}, {"TLS", s->in_tls ? s->tls.protocol : "no"}};
+	log_event(LOG_INFO, f, 3, "login");
 	say(s, R_LOGGED_IN, count, octets);
 }
 
@@ -476,28 +481,50 @@ static void cmd_auth(struct session *s, char *arg)
 	explicit_bzero(password, sizeof password);
 }
 
-/* STLS (RFC 2595 4). */
+/* STLS (RFC 2595 4): TLS on this connection, then AUTHORIZATION afresh. */
 static void cmd_stls(struct session *s, char *arg)
 {
+	struct log_field f[] = {{"CLIENT", s->client_addr}, {"REASON", "the TLS helper failed"}};
+
 	if (!no_args(s, arg, "STLS"))
 		return;
-	if (s->cfg->tls) {
+	if (s->in_tls) {
 		say(s, R_TLS_ALREADY);
 		return;
 	}
-	if (!s->cfg->stls) {
+	if (!s->cfg->starttls) {
 		say(s, R_NO_STLS);
 		return;
 	}
-	/* Bytes after STLS, sent before its reply, would be read as if
+	/* Bytes behind STLS, sent before its reply, would be taken as if
 	 * they came under TLS (CVE-2011-0411): refuse them and go. */
-	if (s->io->in_pos < s->io->in_len) {
+	if (io_pending(s->io)) {
 		say(s, R_STLS_PIPELINED);
-		s->end = END_ERRORS;
+		s->end = END_INJECTION;
 		return;
 	}
 	say(s, R_STLS);
-	s->end = END_STLS;
+	if (!io_flush(s->io)) {
+		s->end = END_IO;
+		return;
+	}
+	switch (s->cfg->starttls(s->cfg->starttls_ctx, s->io, &s->tls)) {
+	case STARTTLS_CLIENT:
+		s->end = END_TLS_FAILED;
+		return;
+	case STARTTLS_FAULT:
+		log_event(LOG_ERR, f, 2, "internal error");
+		s->end = END_FAULT;
+		return;
+	case STARTTLS_OK:
+		break;
+	}
+	/* Forget all that was said before TLS (RFC 2595 4): the client
+	 * asks CAPA again and logs in anew.  The counts stay: they are
+	 * ours, not the client's. */
+	s->in_tls = true;
+	s->user[0] = '\0';
+	s->state = S_AUTH;
 }
 
 /* STAT (RFC 1939 5) */
@@ -800,7 +827,7 @@ static void end_log(const struct session *s)
 	struct log_field f[] = {
 		{"CLIENT", s->client_addr}, {"USER", s->user}, {"RETR", retr},
 		{"TOP", top},		    {"DELE", dele},    {"ERRORS", errors},
-		{"END", end_names[s->end]},
+		{"TLS", s->in_tls ? s->tls.protocol : "no"}, {"END", end_names[s->end]},
 	};
 
 	snprintf(retr, sizeof retr, "%u/%" PRIu64, s->retr, s->retr_bytes);
@@ -811,7 +838,7 @@ static void end_log(const struct session *s)
 }
 
 enum pop3_end pop3_run(const struct pop3_config *cfg, struct io *io, struct store *st,
-		       const char *client_addr, bool greet)
+		       const char *client_addr)
 {
 	struct session *s = calloc(1, sizeof *s);
 	struct log_field f[] = {{"CLIENT", client_addr}};
@@ -827,9 +854,12 @@ enum pop3_end pop3_run(const struct pop3_config *cfg, struct io *io, struct stor
 	s->store = st;
 	s->client_addr = client_addr;
 	s->state = S_AUTH;
-	log_event(LOG_INFO, f, 1, greet ? "connect" : "tls started");
-	if (greet)
-		say(s, R_GREETING, cfg->hostname);
+	if (cfg->tls) {
+		s->in_tls = true;
+		s->tls = *cfg->tls;
+	}
+	log_event(LOG_INFO, f, 1, "connect");
+	say(s, R_GREETING, cfg->hostname);
 	while (s->end == END_NONE) {
 		size_t len;
 
@@ -859,9 +889,8 @@ enum pop3_end pop3_run(const struct pop3_config *cfg, struct io *io, struct stor
 		}
 	}
 	io_flush(io);
-	if (s->end != END_STLS)
-		end_log(s);
-	result = s->end == END_FAULT ? POP3_FAULT : s->end == END_STLS ? POP3_STARTTLS : POP3_DONE;
+	end_log(s);
+	result = s->end == END_FAULT ? POP3_FAULT : POP3_DONE;
 	free(s->mail);
 	free(s->deleted);
 	explicit_bzero(s, sizeof *s);

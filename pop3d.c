@@ -26,14 +26,18 @@
 #include "log.h"
 #include "parse.h"
 #include "pop3.h"
+#include "starttls.h"
 #include "store.h"
+#include "tlsinfo.h"
 
 #ifndef SMTPD_VERSION
 #define SMTPD_VERSION "unknown"
 #endif
 
-#define DEFAULT_DB "/var/lib/smtpd/mail.db"
-#define EXIT_USAGE 2
+#define DEFAULT_DB	      "/var/lib/smtpd/mail.db"
+#define EXIT_USAGE	      2
+#define TLS_HANDSHAKE_DEFAULT 30 /* seconds: a handshake is a few round trips */
+#define TLS_IDLE_SLACK	      60 /* mailtls idles longer than pop3d waits */
 
 static const char usage_text[] =
 	"usage: pop3d [options]  (one POP3 connection on stdin/stdout)\n"
@@ -44,6 +48,10 @@ static const char usage_text[] =
 	"  --fail-delay MS         answer a failed login this long after it came (default 2000)\n"
 	"  --plaintext-login WHEN  local: login without TLS from loopback or a pipe; never (default local)\n"
 	"  --log auto|journal|syslog|stderr  where log lines go (default auto)\n"
+	"  --tls-cert FILE         certificate chain (PEM) for STLS; with --tls-key\n"
+	"  --tls-key FILE          its private key, read only by the TLS helper\n"
+	"  --tls-helper PATH       the TLS helper (default: mailtls beside pop3d)\n"
+	"  --tls-handshake-timeout SECONDS  longest TLS handshake (default 30)\n"
 	"  --help, --version\n";
 
 /* usage_error - complain on stderr and exit 2: never half-configured. */
@@ -105,6 +113,7 @@ struct options {
 	unsigned timeout, session_timeout;
 	enum log_target log;
 	bool plaintext_never;
+	struct tls_helper tls;
 };
 
 /* parse_options - fill o from argv, or exit 2 with a message. */
@@ -118,6 +127,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"fail-delay", required_argument, NULL, 'F'},
 		{"log", required_argument, NULL, 'l'},
 		{"plaintext-login", required_argument, NULL, 'P'},
+		{"tls-cert", required_argument, NULL, 'c'},
+		{"tls-key", required_argument, NULL, 'k'},
+		{"tls-helper", required_argument, NULL, 'x'},
+		{"tls-handshake-timeout", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -163,6 +176,19 @@ static void parse_options(int argc, char **argv, struct options *o)
 				usage_error("--plaintext-login: '%s' is not local or never", optarg);
 			o->plaintext_never = strcmp(optarg, "never") == 0;
 			break;
+		case 'c':
+			o->tls.cert = optarg;
+			break;
+		case 'k':
+			o->tls.key = optarg;
+			break;
+		case 'x':
+			o->tls.path = optarg;
+			break;
+		case 'w':
+			o->tls.handshake_timeout =
+				(unsigned)number("tls-handshake-timeout", optarg, 1, 3600);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -177,6 +203,66 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->tls.cert != !o->tls.key)
+		usage_error("--tls-cert and --tls-key go together");
+}
+
+/* default_helper - mailtls in the directory of pop3d's own executable. */
+static const char *default_helper(void)
+{
+	static char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof "/mailtls");
+	char *slash;
+
+	if (n <= 0)
+		return "mailtls";
+	path[n] = '\0';
+	if (!(slash = strrchr(path, '/')))
+		return "mailtls";
+	strcpy(slash, "/mailtls");
+	return path;
+}
+
+/*
+ * implicit_tls - TLS that mailtls --implicit set up in front of us, as
+ * it says in TLS_PROTOCOL and TLS_CIPHER; NULL without, or when the
+ * connection is a network socket (then it cannot be so).
+ */
+static const struct tls_info *implicit_tls(bool network)
+{
+	static struct tls_info info;
+	const char *p = getenv("TLS_PROTOCOL"), *c = getenv("TLS_CIPHER");
+	char line[TLS_INFO_LINE_MAX + 1];
+	int n;
+
+	if (network || !p || !c)
+		return NULL;
+	n = snprintf(line, sizeof line, "tls %s %s -", p, c);
+	if (n < 0 || (size_t)n >= sizeof line ||
+	    tls_info_parse(line, (size_t)n, &info) != TLS_LINE_OK)
+		return NULL;
+	return &info;
+}
+
+/*
+ * offer_tls - with --tls-cert and --tls-key, make STLS possible: check
+ * the files and keep the helper ready.  A certificate that is set but
+ * unusable is logged, and STLS is then not offered.
+ */
+static void offer_tls(struct options *o, struct io *io, const char *addr)
+{
+	char err[512];
+	struct log_field f[] = {{"CLIENT", addr}, {"REASON", err}};
+
+	if (!o->tls.cert)
+		return;
+	if (!tls_helper_usable(&o->tls, err, sizeof err) ||
+	    !tls_helper_standby(&o->tls, io->in_fd, io->out_fd, err, sizeof err)) {
+		log_event(LOG_ERR, f, 2, "STLS not offered");
+		return;
+	}
+	o->cfg.starttls = tls_helper_start;
+	o->cfg.starttls_ctx = &o->tls;
 }
 
 int main(int argc, char **argv)
@@ -187,6 +273,7 @@ int main(int argc, char **argv)
 		.timeout = POP3_TIMEOUT_DEFAULT,
 		.session_timeout = POP3_SESSION_TIMEOUT_DEFAULT,
 		.log = LOG_TO_AUTO,
+		.tls = {.handshake_timeout = TLS_HANDSHAKE_DEFAULT, .ctl = -1},
 	};
 	char addr[INET6_ADDRSTRLEN], err[512];
 	struct store *st;
@@ -200,6 +287,10 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	if (!o.cfg.hostname)
 		o.cfg.hostname = default_hostname();
+	if (!o.tls.path)
+		o.tls.path = default_helper();
+	o.tls.log = o.log;
+	o.tls.idle_timeout = o.timeout + TLS_IDLE_SLACK;
 	if ((fd = conn_fd("pop3d", err, sizeof err)) < 0)
 		usage_error("%s", err);
 	signal(SIGPIPE, SIG_IGN);
@@ -211,6 +302,9 @@ int main(int argc, char **argv)
 	 * on this machine, behind which every client looks local. */
 	o.cfg.plaintext_login = !o.plaintext_never && (!network || loopback);
 	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.timeout, o.session_timeout);
+	o.cfg.tls = implicit_tls(network);
+	if (!o.cfg.tls)
+		offer_tls(&o, &io, addr);
 
 	st = store_open(o.db, err, sizeof err);
 	if (!st) {
@@ -219,10 +313,12 @@ int main(int argc, char **argv)
 		io_printf(&io, "-ERR [SYS/TEMP] %s POP3 not available, try again later\r\n",
 			  o.cfg.hostname);
 		io_flush(&io);
+		tls_helper_close(&o.tls);
 		return 1;
 	}
-	end = pop3_run(&o.cfg, &io, st, addr, true);
+	end = pop3_run(&o.cfg, &io, st, addr);
 	store_close(st);
+	tls_helper_close(&o.tls);
 	if (network)
 		conn_linger(&io);
 	return end == POP3_FAULT ? 1 : 0;

@@ -25,6 +25,8 @@ static const struct {
 	[RP_HELP] = {"214", "2.0.0", "Commands:%s"},
 	[RP_DATA_GO] = {"354", NULL, "End data with <CR><LF>.<CR><LF>"},
 	[RP_EARLY_TALKER] = {"554", "5.5.0", "%s Protocol error: data sent before the greeting"},
+	[RP_TLS_GO] = {"220", "2.0.0", "Ready to start TLS"},
+	[RP_TLS_PIPELINED] = {"554", "5.5.0", "%s Protocol error: data sent after STARTTLS"},
 	[RP_UNAVAILABLE] = {"421", "4.3.0", "%s Service not available, try again later"},
 	[RP_TIMEOUT] = {"421", "4.4.2", "%s Timeout, closing connection"},
 	[RP_TOO_MANY_ERRORS] = {"421", "4.7.0", "%s Too many errors, closing connection"},
@@ -33,7 +35,7 @@ static const struct {
 	[RP_TOO_MANY_RCPTS] = {"452", "4.5.3", "Too many recipients"},
 	[RP_UNKNOWN] = {"500", "5.5.2", "Command not recognized"},
 	[RP_BAD_CHARS] = {"500", "5.5.2", "Command contains invalid characters"},
-	[RP_LINE_TOO_LONG] = {"500", "5.5.6", "Command line too long"},
+	[RP_LINE_TOO_LONG] = {"500", "5.5.2", "Command line too long"}, /* 5.5.6 is AUTH's (RFC 4954) */
 	[RP_SYNTAX] = {"501", "5.5.4", "Syntax: %s"},
 	[RP_BAD_SENDER] = {"501", "5.1.7", "Bad sender address: %s"},
 	[RP_BAD_RCPT] = {"501", "5.1.3", "Bad recipient address: %s"},

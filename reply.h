@@ -23,7 +23,9 @@ enum reply {
 	RP_VRFY,
 	RP_HELP, /* command list */
 	RP_DATA_GO,
-	RP_EARLY_TALKER,    /* hostname */
+	RP_EARLY_TALKER, /* hostname */
+	RP_TLS_GO,
+	RP_TLS_PIPELINED,   /* hostname */
 	RP_UNAVAILABLE,	    /* hostname */
 	RP_TIMEOUT,	    /* hostname */
 	RP_TOO_MANY_ERRORS, /* hostname */

@@ -46,6 +46,8 @@ enum end {
 	END_FAULT,
 	END_EARLY,
 	END_DESYNC,
+	END_INJECTION,
+	END_TLS_FAILED,
 };
 
 static const char *const end_names[] = {
@@ -58,6 +60,8 @@ static const char *const end_names[] = {
 	[END_FAULT] = "internal error",
 	[END_EARLY] = "talked before the greeting",
 	[END_DESYNC] = "unreadable BDAT size",
+	[END_INJECTION] = "sent data after STARTTLS",
+	[END_TLS_FAILED] = "TLS handshake failed",
 };
 
 struct transaction {
@@ -67,7 +71,8 @@ struct transaction {
 	size_t nrcpt, cap;
 	struct body_result body; /* the message text so far */
 	bool chunk_cr;		 /* the last BDAT chunk ended in CR */
-	time_t received;	 /* when the text ended: Received:, received_at */
+	enum reply failed;	 /* RP_OK, or the refusal of a BDAT chunk that
+				    the rest get until LAST or RSET */
 };
 
 struct session {
@@ -79,6 +84,8 @@ struct session {
 	enum end end;
 	bool esmtp;
 	bool helo_utf8; /* the EHLO argument is not ASCII */
+	bool in_tls;	/* tls holds what was negotiated */
+	struct tls_info tls;
 	unsigned errors, accepted;
 	unsigned overshoot; /* recipients refused as over the limit */
 	char helo[SMTP_DOMAIN_MAX + 1];
@@ -110,6 +117,7 @@ static void tx_reset(struct session *s)
 	memset(&s->tx.mail, 0, sizeof s->tx.mail);
 	memset(&s->tx.body, 0, sizeof s->tx.body);
 	s->tx.chunk_cr = false;
+	s->tx.failed = RP_OK;
 	spool_reset(&s->spool);
 	if (s->state > S_READY)
 		s->state = S_READY;
@@ -186,8 +194,10 @@ static void cmd_ehlo(struct session *s, char *arg)
 	io_printf(s->io, "250-8BITMIME\r\n");				/* RFC 6152 */
 	io_printf(s->io, "250-ENHANCEDSTATUSCODES\r\n");		/* RFC 2034 */
 	io_printf(s->io, "250-CHUNKING\r\n");				/* RFC 3030 */
-	io_printf(s->io, "250-SMTPUTF8\r\n");				/* RFC 6531 */
-	io_printf(s->io, "250 DSN\r\n");				/* RFC 3461 */
+	if (s->cfg->starttls && !s->in_tls)
+		io_printf(s->io, "250-STARTTLS\r\n"); /* RFC 3207 */
+	io_printf(s->io, "250-SMTPUTF8\r\n");	      /* RFC 6531 */
+	io_printf(s->io, "250 DSN\r\n");	      /* RFC 3461 */
 }
 
 /* MAIL FROM:<reverse-path> [SP Mail-parameters] (RFC 5321 4.1.1.2) */
@@ -288,7 +298,7 @@ static void cmd_rcpt(struct session *s, char *arg)
 		say(s, RP_BAD_RCPT, "domain missing");
 		return;
 	}
-	if ((r = esmtp_rcpt(p, &rp, &why)) != RP_OK) {
+	if ((r = esmtp_rcpt(p, s->tx.mail.smtputf8, &rp, &why)) != RP_OK) {
 		say(s, r, why);
 		return;
 	}
@@ -324,37 +334,10 @@ static void cmd_rcpt(struct session *s, char *arg)
 static const char *protocol(const struct session *s)
 {
 	if (s->tx.mail.smtputf8)
-		return "UTF8SMTP";
-	return s->esmtp ? "ESMTP" : "SMTP";
-}
-
-/* trace - Return-Path: and Received: (RFC 5321 4.4) for message id. */
-static size_t trace(int64_t id, char *buf, size_t cap, void *arg)
-{
-	const struct session *s = arg;
-	const char *addr = s->client_addr;
-	char date[64], from[SMTP_DOMAIN_MAX + 64], forwho[SMTP_PATH_MAX + 16] = "";
-	struct tm tm;
-
-	gmtime_r(&s->tx.received, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	/* TCP-info is an address literal; IPv6 ones carry a tag. */
-	if (*addr)
-		snprintf(from, sizeof from, "%s ([%s%s])", s->helo,
-			 strchr(addr, ':') ? "IPv6:" : "", addr);
-	else
-		snprintf(from, sizeof from, "%s", s->helo);
-	/* Name the recipient only when there is one: the header is seen by
-	 * all of them. */
-	if (s->tx.nrcpt == 1)
-		snprintf(forwho, sizeof forwho, "\r\n\tfor <%s>", s->tx.rcpt[0].addr);
-	int n = snprintf(buf, cap,
-			 "Return-Path: <%s>\r\n"
-			 "Received: from %s\r\n"
-			 "\tby %s with %s id %" PRId64 "%s;\r\n"
-			 "\t%s\r\n",
-			 s->tx.from.addr, from, s->cfg->hostname, protocol(s), id, forwho, date);
-	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+		return s->in_tls ? "UTF8SMTPS" : "UTF8SMTP";
+	if (!s->esmtp)
+		return "SMTP"; /* RFC 3848 names no HELO-with-TLS protocol */
+	return s->in_tls ? "ESMTPS" : "ESMTP";
 }
 
 /* join_rcpts - the recipients, comma-separated, cut to fit buf. */
@@ -373,16 +356,38 @@ static void join_rcpts(const struct transaction *tx, char *buf, size_t cap)
 	}
 }
 
-/* deliver - the message text has ended: hand it to the store, send the
- * one reply, and end the transaction. */
-static void deliver(struct session *s)
+/* verdict - what the text read so far allows before any store: RP_OK,
+ * or the refusal with its reason in err. */
+static enum reply verdict(const struct session *s, char *err, size_t cap)
 {
-	const struct body_result *b = &s->tx.body;
+	if (s->tx.body.bare_eol) {
+		snprintf(err, cap, "bare CR or LF in message text");
+		return RP_BARE_EOL;
+	}
+	if (s->tx.body.too_big) {
+		snprintf(err, cap, "message larger than %" PRIu64 " bytes", s->cfg->max_size);
+		return RP_TOO_BIG;
+	}
+	if (s->spool.failed) {
+		snprintf(err, cap, "spool: %s", strerror(s->spool.err));
+		return s->spool.err == ENOSPC || s->spool.err == EDQUOT ? RP_STORE_FULL
+									: RP_STORE_TEMP;
+	}
+	return RP_OK;
+}
+
+/* store_message - hand the envelope and the text down to the store;
+ * RP_QUEUED with *id set, or the refusal with its reason in err. */
+static enum reply store_message(struct session *s, int64_t *id, char *err, size_t cap)
+{
 	struct envelope env = {
 		.received = time(NULL),
+		.by = s->cfg->hostname,
 		.helo = s->helo,
 		.client_addr = s->client_addr,
 		.protocol = protocol(s),
+		.tls_version = s->in_tls ? s->tls.protocol : NULL,
+		.tls_cipher = s->in_tls ? s->tls.cipher : NULL,
 		.mail_from = s->tx.from.addr,
 		.body_type = s->tx.mail.body,
 		.smtputf8 = s->tx.mail.smtputf8,
@@ -391,43 +396,29 @@ static void deliver(struct session *s)
 		.rcpt = s->tx.rcpt,
 		.nrcpt = s->tx.nrcpt,
 	};
-	char err[512] = "", size[24], nrcpt[24], idtext[24] = "", rcpts[1024];
-	enum reply r = RP_STORE_TEMP;
-	int64_t id = 0;
 
-	s->tx.received = env.received;
-	if (b->bare_eol) {
-		r = RP_BARE_EOL;
-		snprintf(err, sizeof err, "bare CR or LF in message text");
-	} else if (b->too_big) {
-		r = RP_TOO_BIG;
-		snprintf(err, sizeof err, "message larger than %" PRIu64 " bytes",
-			 s->cfg->max_size);
-	} else if (s->spool.failed) {
-		r = s->spool.err == ENOSPC || s->spool.err == EDQUOT ? RP_STORE_FULL
-								     : RP_STORE_TEMP;
-		snprintf(err, sizeof err, "spool: %s", strerror(s->spool.err));
-	} else {
-		switch (store_deliver(s->store, &env, trace, s, &s->spool, &id, err, sizeof err)) {
-		case STORE_OK:
-			r = RP_QUEUED;
-			break;
-		case STORE_TEMP:
-			r = RP_STORE_TEMP;
-			break;
-		case STORE_FULL:
-			r = RP_STORE_FULL;
-			break;
-		case STORE_PERM:
-			r = RP_STORE_PERM;
-			break;
-		}
+	switch (store_deliver(s->store, &env, &s->spool, id, err, cap)) {
+	case STORE_OK:
+		return RP_QUEUED;
+	case STORE_FULL:
+		return RP_STORE_FULL;
+	case STORE_PERM:
+		return RP_STORE_PERM;
+	case STORE_TEMP:
+		break;
 	}
-	snprintf(size, sizeof size, "%" PRIu64, b->size);
+	return RP_STORE_TEMP;
+}
+
+/* log_outcome - the one log line for a message, accepted or refused. */
+static void log_outcome(const struct session *s, enum reply r, int64_t id, const char *err)
+{
+	char size[24], nrcpt[24], idtext[24], rcpts[1024];
+
+	snprintf(size, sizeof size, "%" PRIu64, s->tx.body.size);
 	snprintf(nrcpt, sizeof nrcpt, "%zu", s->tx.nrcpt);
+	snprintf(idtext, sizeof idtext, "%" PRId64, id);
 	join_rcpts(&s->tx, rcpts, sizeof rcpts);
-	if (r == RP_QUEUED)
-		snprintf(idtext, sizeof idtext, "%" PRId64, id);
 	struct log_field f[] = {
 		{"CLIENT", s->client_addr},
 		{"HELO", s->helo},
@@ -441,6 +432,19 @@ static void deliver(struct session *s)
 	};
 	log_event(r == RP_QUEUED ? LOG_INFO : LOG_NOTICE, f, sizeof f / sizeof *f,
 		  r == RP_QUEUED ? "message accepted" : "message refused");
+}
+
+/* deliver - the message text has ended (DATA's end, BDAT LAST): store
+ * it unless it is refused, send the one reply, end the transaction. */
+static void deliver(struct session *s)
+{
+	char err[512] = "";
+	int64_t id = 0;
+	enum reply r = verdict(s, err, sizeof err);
+
+	if (r == RP_OK)
+		r = store_message(s, &id, err, sizeof err);
+	log_outcome(s, r, id, err);
 	if (r == RP_QUEUED) {
 		s->accepted++;
 		say(s, RP_QUEUED, (long long)id);
@@ -448,6 +452,18 @@ static void deliver(struct session *s)
 		say(s, r);
 	}
 	tx_reset(s);
+}
+
+/* fail_bdat - a chunk took the message over the limit: refuse it now, and
+ * give every later chunk the same answer until LAST or RSET (cmd_bdat). */
+static void fail_bdat(struct session *s)
+{
+	char err[512] = "";
+	enum reply r = verdict(s, err, sizeof err);
+
+	log_outcome(s, r, 0, err);
+	say(s, r);
+	s->tx.failed = r;
 }
 
 /* read_status - turn an I/O failure while reading text into the end. */
@@ -520,13 +536,27 @@ static void cmd_bdat(struct session *s, char *arg)
 		s->end = END_DESYNC;
 		return;
 	}
+	if (s->tx.failed != RP_OK) {
+		/* RFC 3030 2: the chunks the client pipelined after a failed
+		 * one are read and dropped; each gets the same failure, not
+		 * counted again as an error, and LAST ends the transaction. */
+		read_status(s, io_skip(s->io, size));
+		if (s->end != END_NONE)
+			return;
+		reply(s->io, s->tx.failed);
+		if (last)
+			tx_reset(s);
+		return;
+	}
 	s->state = S_BDAT;
 	read_status(s, chunk_read(s->io, &s->spool, size, s->cfg->max_size, &s->tx.chunk_cr,
 				  &s->tx.body));
 	if (s->end != END_NONE)
 		return;
 	if (s->tx.body.too_big) { /* no use reading the rest first */
-		deliver(s);
+		fail_bdat(s);
+		if (last)
+			tx_reset(s);
 		return;
 	}
 	if (!last) {
@@ -581,6 +611,60 @@ static void cmd_quit(struct session *s, char *arg)
 	s->end = END_QUIT;
 }
 
+/*
+ * STARTTLS (RFC 3207 4): TLS on this connection, then a fresh start.
+ * Whatever the client sent behind the command came before any
+ * handshake, so it is not the client's to have sent: the session ends
+ * (CVE-2011-0411), and no such byte is ever read as a command.
+ */
+static void cmd_starttls(struct session *s, char *arg)
+{
+	struct log_field f[] = {{"CLIENT", s->client_addr}, {"REASON", "the TLS helper failed"}};
+
+	if (*arg) {
+		say(s, RP_SYNTAX, "STARTTLS");
+		return;
+	}
+	if (s->in_tls) {
+		say(s, RP_BAD_SEQUENCE, "TLS already active");
+		return;
+	}
+	if (io_pending(s->io)) {
+		reply(s->io, RP_TLS_PIPELINED, s->cfg->hostname);
+		s->end = END_INJECTION;
+		return;
+	}
+	reply(s->io, RP_TLS_GO);
+	if (!io_flush(s->io)) {
+		s->end = END_IO;
+		return;
+	}
+	switch (s->cfg->starttls(s->cfg->starttls_ctx, s->io, &s->tls)) {
+	case STARTTLS_CLIENT:
+		s->end = END_TLS_FAILED;
+		return;
+	case STARTTLS_FAULT:
+		log_event(LOG_ERR, f, 2, "internal error");
+		s->end = END_FAULT;
+		return;
+	case STARTTLS_OK:
+		break;
+	}
+	/* RFC 3207 4.2: forget all that was learnt before TLS. */
+	s->in_tls = true;
+	tx_reset(s);
+	s->helo[0] = '\0';
+	s->helo_utf8 = false;
+	s->esmtp = false;
+	s->state = S_CONNECTED;
+}
+
+/* tls_offered - STARTTLS exists only when TLS is configured. */
+static bool tls_offered(const struct session *s)
+{
+	return s->cfg->starttls != NULL;
+}
+
 static void cmd_help(struct session *s, char *arg);
 
 static const struct command {
@@ -592,19 +676,22 @@ static const struct command {
 	/* When refused as out of order: */
 	const char *refusal;			       /* the 503 text, if not "send X first" */
 	void (*refused)(struct session *s, char *arg); /* keeps the stream in step */
+	bool (*offered)(const struct session *s);      /* NULL: always */
 } commands[] = {
-	{"HELO", cmd_helo, S_ANY, SMTP_LINE_MAX, true, NULL, NULL},
-	{"EHLO", cmd_ehlo, S_ANY, SMTP_LINE_MAX, true, NULL, NULL},
-	{"MAIL", cmd_mail, S_READY, SMTP_PARAM_LINE_MAX, true, "Sender already given", NULL},
-	{"RCPT", cmd_rcpt, S_MAIL | S_RCPT, SMTP_PARAM_LINE_MAX, true, NULL, NULL},
-	{"DATA", cmd_data, S_RCPT, SMTP_LINE_MAX, false, NULL, NULL},
-	{"BDAT", cmd_bdat, S_RCPT | S_BDAT, SMTP_LINE_MAX, false, NULL, bdat_refused},
-	{"RSET", cmd_rset, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
-	{"NOOP", cmd_noop, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
-	{"VRFY", cmd_vrfy, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
-	{"EXPN", cmd_expn, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
-	{"HELP", cmd_help, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
-	{"QUIT", cmd_quit, S_ANY, SMTP_LINE_MAX, false, NULL, NULL},
+	{"HELO", cmd_helo, S_ANY, SMTP_LINE_MAX, true, NULL, NULL, NULL},
+	{"EHLO", cmd_ehlo, S_ANY, SMTP_LINE_MAX, true, NULL, NULL, NULL},
+	{"MAIL", cmd_mail, S_READY, SMTP_PARAM_LINE_MAX, true, "Sender already given", NULL, NULL},
+	{"RCPT", cmd_rcpt, S_MAIL | S_RCPT, SMTP_PARAM_LINE_MAX, true, NULL, NULL, NULL},
+	{"DATA", cmd_data, S_RCPT, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"BDAT", cmd_bdat, S_RCPT | S_BDAT, SMTP_LINE_MAX, false, NULL, bdat_refused, NULL},
+	{"RSET", cmd_rset, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"NOOP", cmd_noop, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"VRFY", cmd_vrfy, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"EXPN", cmd_expn, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"HELP", cmd_help, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"QUIT", cmd_quit, S_ANY, SMTP_LINE_MAX, false, NULL, NULL, NULL},
+	{"STARTTLS", cmd_starttls, S_READY, SMTP_LINE_MAX, false,
+	 "Finish or reset the transaction first", NULL, tls_offered},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -612,11 +699,12 @@ static const struct command {
 /* HELP [SP String] (RFC 5321 4.1.1.8): the commands in the table. */
 static void cmd_help(struct session *s, char *arg)
 {
-	char list[NCOMMANDS * 5 + 1] = "";
+	char list[NCOMMANDS * 9 + 1] = "";
 
 	(void)arg;
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (commands[i].handler == cmd_expn)
+		if (commands[i].handler == cmd_expn ||
+		    (commands[i].offered && !commands[i].offered(s)))
 			continue; /* known, but not implemented */
 		strcat(list, " ");
 		strcat(list, commands[i].verb);
@@ -660,7 +748,8 @@ static void dispatch(struct session *s, char *line, size_t len)
 
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (vlen == strlen(commands[i].verb) &&
-		    strncasecmp(line, commands[i].verb, vlen) == 0)
+		    strncasecmp(line, commands[i].verb, vlen) == 0 &&
+		    (!commands[i].offered || commands[i].offered(s)))
 			cmd = &commands[i];
 	if (!clean(line, len, cmd && cmd->utf8)) {
 		say(s, RP_BAD_CHARS);
@@ -713,7 +802,12 @@ int session_run(const struct config *cfg, struct io *io, struct store *st, const
 	s->store = st;
 	s->client_addr = client_addr;
 	s->state = S_CONNECTED;
+	if (cfg->tls) {
+		s->tls = *cfg->tls;
+		s->in_tls = true;
+	}
 	spool_init(&s->spool, cfg->spool_dir);
+	tx_reset(s); /* an empty transaction */
 	log_event(LOG_INFO, f, 1, "connect");
 	if (cfg->ndomains == 0)
 		log_event(LOG_NOTICE, f, 1,

@@ -14,6 +14,13 @@
 
 #include "io.h"
 #include "store.h"
+#include "tlsinfo.h"
+
+enum starttls_result {
+	STARTTLS_OK,	 /* TLS is up; the io now carries the plaintext */
+	STARTTLS_CLIENT, /* the client failed the handshake: end, quietly */
+	STARTTLS_FAULT,	 /* our side failed: end, with status 1 */
+};
 
 struct config {
 	const char *hostname;	    /* greeting, EHLO reply, Received: */
@@ -23,6 +30,15 @@ struct config {
 	size_t ndomains;	    /* 0: accept every recipient */
 	bool refuse_early_talkers;  /* 554 to a client that talks first */
 	const char *spool_dir;	    /* for bodies too big for memory */
+	/*
+	 * STARTTLS (RFC 3207), or NULL when TLS is not offered.  Called
+	 * once the "220 2.0.0" has been flushed; it does the handshake
+	 * through the TLS helper, points io at the plaintext side and fills
+	 * *info.  The session never sees a socket.
+	 */
+	enum starttls_result (*starttls)(void *ctx, struct io *io, struct tls_info *info);
+	void *starttls_ctx;
+	const struct tls_info *tls; /* TLS already in front (mailtls --implicit), or NULL */
 };
 
 /*

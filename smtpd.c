@@ -5,6 +5,9 @@
  * smtpd never listens, accepts or forks.  A super-server (systemd with
  * Accept=yes, inetd, tcpserver) hands it one connection on stdin/stdout,
  * or as fd 3 with LISTEN_FDS=1, and it exits when the session ends.
+ * Everything a session needs is opened first (the log, the database);
+ * then the process confines itself (sandbox.c) before it reads the
+ * first byte from the client.  The checkpointer does the same.
  * Exit status: 0 when the client ended the session (QUIT, EOF, timeout,
  * abuse), 1 for a fault of ours, 2 for a bad command line or setup.
  */
@@ -29,6 +32,8 @@
 #include "log.h"
 #include "parse.h"
 #include "reply.h"
+#include "sandbox.h"
+#include "starttls.h"
 #include "session.h"
 #include "store.h"
 
@@ -36,11 +41,13 @@
 #define SMTPD_VERSION "unknown"
 #endif
 
-#define DEFAULT_DB	 "/var/lib/smtpd/mail.db"
-#define LISTEN_FDS_START 3 /* the first fd systemd passes */
-#define EXIT_USAGE	 2
-#define LINGER_MAX	 65536 /* bytes read from a client after our last reply */
-#define DOMAINS_MAX	 1000  /* --domain options; a longer list wants a table */
+#define DEFAULT_DB	      "/var/lib/smtpd/mail.db"
+#define LISTEN_FDS_START      3 /* the first fd systemd passes */
+#define EXIT_USAGE	      2
+#define LINGER_MAX	      65536 /* bytes read from a client after our last reply */
+#define DOMAINS_MAX	      1000  /* --domain options; a longer list wants a table */
+#define TLS_HANDSHAKE_DEFAULT 30    /* seconds: a handshake is a few round trips */
+#define TLS_IDLE_SLACK	      60    /* mailtls idles longer than smtpd waits */
 
 static const char usage_text[] =
 	"usage: smtpd [options]  (one SMTP connection on stdin/stdout)\n"
@@ -52,6 +59,11 @@ static const char usage_text[] =
 	"  --timeout SECONDS       wait for the client's next line (default 300)\n"
 	"  --session-timeout SECONDS  longest session (default 600)\n"
 	"  --log auto|journal|syslog|stderr  where log lines go (default auto)\n"
+	"  --tls-cert FILE         certificate chain (PEM) for STARTTLS; with --tls-key\n"
+	"  --tls-key FILE          its private key, read only by the TLS helper\n"
+	"  --tls-helper PATH       the TLS helper (default: mailtls beside smtpd)\n"
+	"  --tls-handshake-timeout SECONDS  longest TLS handshake (default 30)\n"
+	"  --check-config          check the TLS certificate and key, then exit\n"
 	"  --init-db               create or upgrade the database, then exit\n"
 	"  --checkpointer          hold the database open and checkpoint it, until SIGTERM\n"
 	"  --help, --version\n";
@@ -116,6 +128,8 @@ struct options {
 	enum log_target log;
 	bool init_db;
 	bool checkpointer;
+	bool check_config;
+	struct tls_helper tls;
 };
 
 /* parse_options - fill o from argv, or exit 2 with a message. */
@@ -132,6 +146,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"log", required_argument, NULL, 'l'},
 		{"init-db", no_argument, NULL, 'I'},
 		{"checkpointer", no_argument, NULL, 'C'},
+		{"tls-cert", required_argument, NULL, 'c'},
+		{"tls-key", required_argument, NULL, 'k'},
+		{"tls-helper", required_argument, NULL, 'x'},
+		{"tls-handshake-timeout", required_argument, NULL, 'w'},
+		{"check-config", no_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -190,6 +209,22 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'C':
 			o->checkpointer = true;
 			break;
+		case 'c':
+			o->tls.cert = optarg;
+			break;
+		case 'k':
+			o->tls.key = optarg;
+			break;
+		case 'x':
+			o->tls.path = optarg;
+			break;
+		case 'w':
+			o->tls.handshake_timeout =
+				(unsigned)number("tls-handshake-timeout", optarg, 1, 3600);
+			break;
+		case 'K':
+			o->check_config = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -204,6 +239,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->tls.cert != !o->tls.key)
+		usage_error("--tls-cert and --tls-key go together");
+	if (o->check_config && !o->tls.cert)
+		usage_error("--check-config: no --tls-cert and --tls-key to check");
 	o->cfg.domains = domains;
 }
 
@@ -267,7 +306,9 @@ static bool peer_address(int fd, char *buf, size_t cap)
 	const char *env;
 
 	buf[0] = '\0';
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+	/* An AF_UNIX peer is a relay in front of us (mailtls --implicit),
+	 * which passes the client's address in the environment. */
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX) {
 		if (ss.ss_family == AF_INET) {
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, cap);
 		} else if (ss.ss_family == AF_INET6) {
@@ -322,6 +363,131 @@ static int init_db(const char *path)
 	return 0;
 }
 
+/*
+ * enter_sandbox - confine this process to the database's directory and
+ * the spool (sandbox.c), after the log and the database are open.  A
+ * kernel without Landlock is logged and accepted.  false if the sandbox
+ * could not be applied (logged with field, e.g. the client).
+ */
+static bool enter_sandbox(const struct options *o, struct log_field field)
+{
+	struct sandbox_policy p = {.db_path = o->db, .spool_dir = o->cfg.spool_dir};
+	char err[512];
+	struct log_field f[] = {field, {"REASON", err}};
+
+	switch (sandbox_apply(&p, err, sizeof err)) {
+	case SANDBOX_FAILED:
+		log_event(LOG_ERR, f, 2, "cannot enter the sandbox");
+		return false;
+	case SANDBOX_PARTIAL:
+		log_event(LOG_WARNING, f, 2, "sandbox incomplete on this system");
+		break;
+	case SANDBOX_FULL:
+	case SANDBOX_OFF:
+		break;
+	}
+	return true;
+}
+
+/* checkpointer - --checkpointer: open, confine, then run until SIGTERM.
+ * A database that cannot be opened is a setup error (exit 2). */
+static int checkpointer(const struct options *o)
+{
+	struct log_field f[] = {{"DB", o->db}, {"REASON", ""}};
+	char err[512];
+	struct store *st;
+
+	log_open(o->log);
+	if (!(st = store_open(o->db, err, sizeof err))) {
+		fprintf(stderr, "smtpd: %s\n", err);
+		f[1].value = err;
+		log_event(LOG_ERR, f, 2, "checkpointer cannot open the database");
+		return EXIT_USAGE;
+	}
+	if (!enter_sandbox(o, f[0])) {
+		store_close(st);
+		return 1;
+	}
+	return checkpointer_run(st, o->db);
+}
+
+/* default_helper - mailtls in the directory of smtpd's own executable. */
+static const char *default_helper(void)
+{
+	static char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof "/mailtls");
+	char *slash;
+
+	if (n <= 0)
+		return "mailtls";
+	path[n] = '\0';
+	if (!(slash = strrchr(path, '/')))
+		return "mailtls";
+	strcpy(slash, "/mailtls");
+	return path;
+}
+
+/* check_config - --check-config: is TLS usable?  0 if so, else 1 with
+ * the reason on stderr (mailtls says what is wrong with a key). */
+static int check_config(const struct options *o)
+{
+	char err[512];
+
+	if (!tls_helper_usable(&o->tls, err, sizeof err)) {
+		fprintf(stderr, "smtpd: TLS cannot be offered: %s\n", err);
+		return 1;
+	}
+	if (tls_helper_check(&o->tls) != 0) {
+		fprintf(stderr, "smtpd: TLS cannot be offered (see above)\n");
+		return 1;
+	}
+	printf("smtpd: TLS can be offered with %s and %s\n", o->tls.cert, o->tls.key);
+	return 0;
+}
+
+/*
+ * offer_tls - with --tls-cert and --tls-key, make STARTTLS possible:
+ * check the files and keep the helper ready (before the sandbox).  A
+ * certificate that is configured but unusable is logged in every
+ * session, and mail is then received without TLS.
+ */
+static void offer_tls(struct options *o, struct io *io, const char *addr)
+{
+	char err[512];
+	struct log_field f[] = {{"CLIENT", addr}, {"REASON", err}};
+
+	if (!o->tls.cert)
+		return;
+	if (!tls_helper_usable(&o->tls, err, sizeof err) ||
+	    !tls_helper_standby(&o->tls, io->in_fd, io->out_fd, err, sizeof err)) {
+		log_event(LOG_ERR, f, 2, "STARTTLS not offered");
+		return;
+	}
+	o->cfg.starttls = tls_helper_start;
+	o->cfg.starttls_ctx = &o->tls;
+}
+
+/*
+ * implicit_tls - TLS that mailtls --implicit set up in front of us, as
+ * it says in TLS_PROTOCOL and TLS_CIPHER; NULL without, or when the
+ * connection is a network socket (then it cannot be so).
+ */
+static const struct tls_info *implicit_tls(bool network)
+{
+	static struct tls_info info;
+	const char *p = getenv("TLS_PROTOCOL"), *c = getenv("TLS_CIPHER");
+	char line[TLS_INFO_LINE_MAX + 1];
+	int n;
+
+	if (network || !p || !c)
+		return NULL;
+	n = snprintf(line, sizeof line, "tls %s %s -", p, c);
+	if (n < 0 || (size_t)n >= sizeof line ||
+	    tls_info_parse(line, (size_t)n, &info) != TLS_LINE_OK)
+		return NULL;
+	return &info;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
@@ -331,6 +497,7 @@ int main(int argc, char **argv)
 		.timeout = SMTP_TIMEOUT_DEFAULT,
 		.session_timeout = SMTP_SESSION_TIMEOUT_DEFAULT,
 		.log = LOG_TO_AUTO,
+		.tls = {.handshake_timeout = TLS_HANDSHAKE_DEFAULT, .ctl = -1},
 	};
 	char addr[INET6_ADDRSTRLEN], err[512];
 	struct store *st;
@@ -345,16 +512,23 @@ int main(int argc, char **argv)
 	o.cfg.spool_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	if (o.init_db)
 		return init_db(o.db);
-	if (o.checkpointer) {
-		log_open(o.log);
-		return checkpointer_run(o.db);
-	}
+	if (!o.tls.path)
+		o.tls.path = default_helper();
+	o.tls.log = o.log;
+	o.tls.idle_timeout = o.timeout + TLS_IDLE_SLACK;
+	if (o.check_config)
+		return check_config(&o);
+	if (o.checkpointer)
+		return checkpointer(&o);
 	fd = connection_fd();
 	signal(SIGPIPE, SIG_IGN);
 	log_open(o.log);
 	network = peer_address(fd, addr, sizeof addr);
 	o.cfg.refuse_early_talkers = network;
 	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.timeout, o.session_timeout);
+	o.cfg.tls = implicit_tls(network);
+	if (!o.cfg.tls)
+		offer_tls(&o, &io, addr);
 
 	st = store_open(o.db, err, sizeof err);
 	if (!st) {
@@ -364,8 +538,15 @@ int main(int argc, char **argv)
 		io_flush(&io);
 		return 1;
 	}
+	if (!enter_sandbox(&o, (struct log_field){"CLIENT", addr})) {
+		store_close(st);
+		reply(&io, RP_UNAVAILABLE, o.cfg.hostname);
+		io_flush(&io);
+		return 1;
+	}
 	status = session_run(&o.cfg, &io, st, addr);
 	store_close(st);
+	tls_helper_close(&o.tls);
 	if (network)
 		linger(&io);
 	return status;

@@ -22,14 +22,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "trace.h"
+
 #define SCHEMA_VERSION 3
 
 /* How long a writer waits for another's transaction before giving up. */
 #define STORE_BUSY_TIMEOUT_MS 10000
-
-/* Room for the trace headers: two lines of at most two paths, a domain
- * name, an address literal and fixed words each. */
-#define TRACE_MAX 2048
 
 /* Body bytes moved per incremental blob write. */
 #define COPY_CHUNK 65536
@@ -76,8 +74,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		      " WHERE name = 'messages'), 0) + 1",
 	[S_MESSAGE] = "INSERT INTO messages (id, received_at, helo,"
 		      " client_addr, protocol, mail_from, size, body, body_type,"
-		      " smtputf8, dsn_ret, dsn_envid)"
-		      " VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?), ?, ?, ?, ?)",
+		      " smtputf8, dsn_ret, dsn_envid, tls_version, tls_cipher)"
+		      " VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?), ?, ?, ?, ?, ?, ?)",
 	[S_RECIPIENT] = "INSERT INTO recipients (message_id, position, address,"
 			" dsn_notify, dsn_orcpt) VALUES (?, ?, ?, ?, ?)",
 };
@@ -330,6 +328,11 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	/* Closed only after SQLite's connection: closing any descriptor of
 	 * the file would drop the process's POSIX locks on it. */
 	st->queue_fd = open(path, O_RDWR | O_CLOEXEC);
+	/* Seed SQLite's generator (WAL salts) from /dev/urandom now: the
+	 * sandbox that follows store_open() leaves it unreadable, and SQLite
+	 * would fall back to the time and pid.  A first draw seeds it. */
+	unsigned char draw;
+	sqlite3_randomness(1, &draw);
 	for (int i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &st->stmt[i], NULL) != SQLITE_OK) {
@@ -419,9 +422,8 @@ static int copy_body(struct store *st, int64_t id, const char *hdr, size_t hdrle
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
-enum store_status store_deliver(struct store *st, const struct envelope *env, trace_fn trace,
-				void *arg, struct spool *body, int64_t *id, char *err,
-				size_t errlen)
+enum store_status store_deliver(struct store *st, const struct envelope *env, struct spool *body,
+				int64_t *id, char *err, size_t errlen)
 {
 	char hdr[TRACE_MAX], when[32];
 	sqlite3_stmt *m = st->stmt[S_MESSAGE], *r = st->stmt[S_RECIPIENT];
@@ -440,11 +442,17 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, tr
 	what = "cannot insert the message";
 	if ((rc = next_id(st, id)) != SQLITE_OK)
 		goto out;
-	hdrlen = trace(*id, hdr, sizeof hdr, arg);
+	what = "trace header too long";
+	if ((hdrlen = trace_header(env, *id, hdr, sizeof hdr)) == 0) {
+		rc = SQLITE_TOOBIG;
+		goto out;
+	}
+	what = "message too big";
 	if (body->size + hdrlen > INT32_MAX) {
 		rc = SQLITE_TOOBIG;
 		goto out;
 	}
+	what = "cannot insert the message";
 	sqlite3_bind_int64(m, 1, *id);
 	sqlite3_bind_text(m, 2, when, -1, SQLITE_STATIC);
 	sqlite3_bind_text(m, 3, env->helo, -1, SQLITE_STATIC);
@@ -457,6 +465,8 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, tr
 	sqlite3_bind_int(m, 10, env->smtputf8);
 	sqlite3_bind_text(m, 11, env->dsn_ret, -1, SQLITE_STATIC);
 	sqlite3_bind_text(m, 12, env->dsn_envid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m, 13, env->tls_version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m, 14, env->tls_cipher, -1, SQLITE_STATIC);
 	if ((rc = step(m)) != SQLITE_OK)
 		goto out;
 	what = "cannot write the body";
@@ -476,8 +486,12 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, tr
 	rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 out:
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", what,
-			 rc == SQLITE_TOOBIG ? "message too big" : sqlite3_errmsg(st->db));
+		/* SQLITE_TOOBIG comes from the checks above, or from SQLite
+		 * for a body past its limit: what says which. */
+		if (rc == SQLITE_TOOBIG)
+			snprintf(err, errlen, "%s", what);
+		else
+			snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
 		if (!sqlite3_get_autocommit(st->db))
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	}

@@ -310,14 +310,14 @@ PY
 	assert_body 1 'kept\r\n'
 }
 
-@test "a chunk that takes the total over --max-size: 552 5.3.4 at once; later chunks 503, skipped; the next transaction is stored" {
+@test "a chunk that takes the total over --max-size: 552 5.3.4 at once, and again for each later chunk up to LAST; the next transaction is stored" {
 	local line60 line40
 	line60="$(printf '%058d' 0)\r\n" # 60 bytes
 	line40="$(printf '%038d' 1)\r\n" # 40 bytes
 	put "$ENV"
 	chunk "$line60"
 	chunk "$line60"
-	# The rest of that message: refused as out of order, bytes skipped.
+	# The rest of that message: read and dropped, never run as commands.
 	chunk 'MAIL FROM:<evil@x>\r\nRCPT TO:<v@y>\r\n'
 	chunk '' LAST
 	# Exactly the limit is taken.
@@ -327,15 +327,68 @@ PY
 	put 'QUIT\r\n'
 	session --max-size 100
 	assert_equal "$status" 0
-	assert_codes "${ENV_CODES[@]}" "250 2.0.0" "552 5.3.4" "503 5.5.1" "503 5.5.1" \
+	assert_codes "${ENV_CODES[@]}" "250 2.0.0" "552 5.3.4" "552 5.3.4" "552 5.3.4" \
 		"250 2.1.0" "250 2.1.5" "250 2.0.0" "250 2.0.0" "221 2.0.0"
 	assert_equal "$(reply 4)" "250 2.0.0 60 bytes received"
 	assert_equal "$(reply 5)" "552 5.3.4 Message size exceeds the limit"
-	assert_equal "$(reply 6)" "503 5.5.1 Send MAIL first"
+	assert_equal "$(reply 6)" "552 5.3.4 Message size exceeds the limit"
+	assert_equal "$(reply 7)" "552 5.3.4 Message size exceeds the limit"
 	assert_equal "$(reply 11)" "250 2.0.0 Ok: queued as 1"
 	assert_equal "$(q 'SELECT count(*) FROM messages')" 1
 	assert_equal "$(rcpts_of 1)" "c@example.com"
 	assert_body 1 "$line60$line40"
+	# The refusal is logged once, and counted as one error.
+	assert_equal "$(grep -c 'message refused' "$LOG")" 1
+	grep -q ' disconnect .* messages=1 errors=1 end=quit$' "$LOG"
+}
+
+@test "RFC 3030 2: 25 pipelined chunks of 20 bytes with --max-size 30: one 552 counted, the rest 552 uncounted, LAST ends it" {
+	# The second chunk crosses the limit.  Before issue 9, each later
+	# chunk got 503 and counted as an error, and the 21st error ended the
+	# session with the rest unanswered.
+	local i twenty='0123456789abcdefgh\r\n' want=("${ENV_CODES[@]}" "250 2.0.0")
+	put "$ENV"
+	for ((i = 0; i < 25; i++)); do chunk "$twenty"; done
+	chunk '' LAST
+	put 'MAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.com>\r\n'
+	chunk 'short\r\n' LAST
+	put 'QUIT\r\n'
+	session --max-size 30
+	assert_equal "$status" 0
+	for ((i = 1; i < 25; i++)); do want+=("552 5.3.4"); done
+	want+=("552 5.3.4" "250 2.1.0" "250 2.1.5" "250 2.0.0" "221 2.0.0")
+	assert_codes "${want[@]}"
+	assert_equal "$(reply 4)" "250 2.0.0 20 bytes received"
+	for ((i = 5; i <= 29; i++)); do
+		assert_equal "$(reply $i)" "552 5.3.4 Message size exceeds the limit"
+	done
+	assert_equal "$(reply 32)" "250 2.0.0 Ok: queued as 1"
+	assert_equal "$(q 'SELECT count(*) FROM messages')" 1
+	assert_equal "$(rcpts_of 1)" "c@example.com"
+	assert_body 1 'short\r\n'
+	assert_equal "$(grep -c 'message refused' "$LOG")" 1
+	grep -q ' disconnect .* messages=1 errors=1 end=quit$' "$LOG"
+}
+
+@test "after a refused chunk, RSET ends the failed transaction; chunks before it get the failure, after it 503" {
+	local twenty='0123456789abcdefgh\r\n'
+	put "$ENV"
+	chunk "$twenty"
+	chunk "$twenty"
+	chunk "$twenty"
+	put 'RSET\r\n'
+	chunk "$twenty"
+	put 'MAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.com>\r\n'
+	chunk 'ok\r\n' LAST
+	put 'QUIT\r\n'
+	session --max-size 30
+	assert_equal "$status" 0
+	assert_codes "${ENV_CODES[@]}" "250 2.0.0" "552 5.3.4" "552 5.3.4" "250 2.0.0" "503 5.5.1" \
+		"250 2.1.0" "250 2.1.5" "250 2.0.0" "221 2.0.0"
+	assert_equal "$(reply 8)" "503 5.5.1 Send MAIL first"
+	assert_equal "$(q 'SELECT count(*) FROM messages')" 1
+	assert_body 1 'ok\r\n'
+	grep -q ' disconnect .* messages=1 errors=2 end=quit$' "$LOG"
 }
 
 @test "an unreadable BDAT size: 501 5.5.4, then the session ends (exit 0) with the rest unread" {

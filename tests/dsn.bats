@@ -74,7 +74,8 @@ TWICE='501 5.5.4 Bad parameter: parameter given twice'
 	assert_equal "$(reply 6)" "$ENVID_BAD"
 	assert_equal "$(reply 7)" "$SYNTAX_BAD"
 	assert_equal "$(reply 8)" "$ENVID_BAD"
-	assert_equal "$(reply 9)" "$SYNTAX_BAD"
+	# UTF-8 may stand in an esmtp-value (RFC 6531 3.3), but not in xtext.
+	assert_equal "$(reply 9)" "$ENVID_BAD"
 	assert_nothing_stored
 }
 
@@ -180,6 +181,60 @@ TWICE='501 5.5.4 Bad parameter: parameter given twice'
 	assert_equal "$(q "SELECT dsn_orcpt || '|' || coalesce(dsn_notify, 'NULL') FROM recipients ORDER BY position" | tr '\n' ' ')" \
 		'rfc822;user+40example.org|NULL utf-8;j\x{F6}ran@example.org|SUCCESS RFC822;C+2BD@example.org|NULL '
 	assert_body 1 'x\r\n'
+}
+
+@test "ORCPT=utf-8; with raw UTF-8 and \x{HEX} escapes is stored as sent in an SMTPUTF8 transaction (RFC 6533)" {
+	# The examples of RFC 6533 and issue 9, and an escape in each case.
+	local jp=$'\xe3\x83\x89\xe3\x83\xa1\xe3\x82\xa4\xe3\x83\xb3\xe5\x90\x8d\xe4\xbe\x8b.jp' e=$'\xc3\xa9'
+	printf '%s\r\n' 'EHLO client.example' \
+		'MAIL FROM:<e=mc2@example.com> ENVID=e+3Dmc2 RET=HDRS SMTPUTF8' \
+		"RCPT TO:<e=mc2@$jp> ORCPT=utf-8;e\\x{3D}mc2@$jp NOTIFY=SUCCESS" \
+		"RCPT TO:<d@$e.example> ORCPT=utf-8;d@$e.example" \
+		'RCPT TO:<f@example.com> ORCPT=UTF-8;f\x{1F600}\x{e9}@example.com' \
+		'DATA' 'x' '.' 'QUIT' >"$BATS_TEST_TMPDIR/in"
+	smtp_file "$BATS_TEST_TMPDIR/in"
+	assert_equal "$status" 0
+	assert_codes 220 250 "250 2.1.0" "250 2.1.5" "250 2.1.5" "250 2.1.5" 354 "250 2.0.0" "221 2.0.0"
+	assert_equal "$(q 'SELECT dsn_envid, dsn_ret, smtputf8, protocol FROM messages')" "e+3Dmc2|HDRS|1|UTF8SMTP"
+	assert_equal "$(q "SELECT position || ' ' || address || ' ' || dsn_orcpt || ' ' || coalesce(dsn_notify, '-') FROM recipients ORDER BY position")" \
+		"0 e=mc2@$jp utf-8;e\\x{3D}mc2@$jp SUCCESS
+1 d@$e.example utf-8;d@$e.example -
+2 f@example.com UTF-8;f\\x{1F600}\\x{e9}@example.com -"
+	assert_body 1 'x\r\n'
+}
+
+@test "ORCPT=utf-8; raw UTF-8 without SMTPUTF8, malformed \x{HEX} escapes, bad UTF-8: 501 5.5.4" {
+	local e=$'\xc3\xa9' bad b
+	# Without SMTPUTF8 raw UTF-8 is refused, the escaped form taken.
+	printf '%s\r\n' 'EHLO client.example' 'MAIL FROM:<a@example.org>' \
+		"RCPT TO:<d@example.com> ORCPT=utf-8;d@$e.example" \
+		'RCPT TO:<d@example.com> ORCPT=utf-8;d@\x{E9}.example' 'QUIT' >"$BATS_TEST_TMPDIR/in"
+	smtp_file "$BATS_TEST_TMPDIR/in"
+	assert_codes 220 250 "250 2.1.0" "501 5.5.4" "250 2.1.5" "221 2.0.0"
+	assert_equal "$(reply 3)" "501 5.5.4 Bad parameter: ORCPT=utf-8 with raw UTF-8 needs SMTPUTF8"
+	# With SMTPUTF8: each malformed escape, a lone backslash, a bad UTF-8
+	# byte, and raw UTF-8 in a type other than utf-8.
+	{
+		printf '%s\r\n' 'EHLO client.example' 'MAIL FROM:<a@example.org> SMTPUTF8'
+		for b in '\x{}' '\x{ZZ}' '\x{3D' '\x3D' '\X{3D}' '\y{3D}' '\x{110000}' '\x{D800}' \
+			'\x{0}' '\x{0000041}' 'a\' '\'; do
+			printf 'RCPT TO:<d@example.com> ORCPT=utf-8;d%s@example.com\r\n' "$b"
+		done
+		printf 'RCPT TO:<d@example.com> ORCPT=utf-8;d\xc3@example.com\r\n'
+		printf 'RCPT TO:<d@example.com> ORCPT=rfc822;d@%s.example\r\n' "$e"
+		printf 'RCPT TO:<d@example.com> ORCPT=utf-8;\r\n'
+		printf 'QUIT\r\n'
+	} >"$BATS_TEST_TMPDIR/in"
+	smtp_file "$BATS_TEST_TMPDIR/in"
+	local want=(220 250 "250 2.1.0") i
+	for ((i = 0; i < 15; i++)); do want+=("501 5.5.4"); done
+	assert_codes "${want[@]}" "221 2.0.0"
+	for ((i = 3; i < 16; i++)); do
+		assert_equal "$(reply $i)" '501 5.5.4 Bad parameter: ORCPT=utf-8;address, non-ASCII as UTF-8 or \x{HEX}'
+	done
+	assert_equal "$(reply 16)" "$ORCPT_BAD"
+	assert_equal "$(reply 17)" '501 5.5.4 Bad parameter: ORCPT=utf-8;address, non-ASCII as UTF-8 or \x{HEX}'
+	assert_nothing_stored
 }
 
 @test "ORCPT without ';', with an empty or bad addr-type, with bad xtext, too long, or twice: 501 5.5.4" {

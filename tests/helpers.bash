@@ -137,7 +137,8 @@ body_to() {
 # trace_of ID - the trace headers smtpd should have written for message
 # ID, built from its row (hostname mx.test).
 trace_of() {
-	local id=$1 from helo addr proto at n first date tcp="" for=""
+	local id=$1 from helo addr proto at n first date lit="" fromdom for="" tlsv cipher
+	local comment="" clause=""
 	from=$(q "SELECT mail_from FROM messages WHERE id = $id")
 	helo=$(q "SELECT helo FROM messages WHERE id = $id")
 	addr=$(q "SELECT client_addr FROM messages WHERE id = $id")
@@ -147,11 +148,27 @@ trace_of() {
 	first=$(q "SELECT address FROM recipients WHERE message_id = $id AND position = 0")
 	date=$(date -u -d "$at" '+%a, %d %b %Y %H:%M:%S +0000')
 	if [[ -n $addr ]]; then
-		[[ $addr == *:* ]] && tcp=" ([IPv6:$addr])" || tcp=" ([$addr])"
+		[[ $addr == *:* ]] && lit="[IPv6:$addr]" || lit="[$addr]"
+	fi
+	# The name goes in only if it is a Domain (U-labels too) or an
+	# address literal; else the address literal stands in, or "unknown".
+	local l=$'[A-Za-z0-9\x80-\xff]' ld=$'[A-Za-z0-9\x80-\xff-]'
+	if [[ $helo =~ ^$l($ld*$l)?(\.$l($ld*$l)?)*$ ||
+		$helo =~ ^\[(IPv6:[0-9A-Fa-f:.]+|[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)\]$ ]]; then
+		[[ -n $lit ]] && fromdom="$helo ($lit)" || fromdom=$helo
+	else
+		[[ -n $lit ]] && fromdom="$lit ($lit)" || fromdom=unknown
 	fi
 	[[ $n == 1 ]] && for=$'\r\n\t'"for <$first>"
-	printf 'Return-Path: <%s>\r\nReceived: from %s%s\r\n\tby mx.test with %s id %s%s;\r\n\t%s\r\n' \
-		"$from" "$helo" "$tcp" "$proto" "$id" "$for" "$date"
+	# Over TLS: a comment with version and cipher, and RFC 8314's clause.
+	tlsv=$(q "SELECT coalesce(tls_version, '') FROM messages WHERE id = $id")
+	cipher=$(q "SELECT coalesce(tls_cipher, '') FROM messages WHERE id = $id")
+	if [[ -n $tlsv ]]; then
+		comment=" ($tlsv $cipher)"
+		clause=$'\r\n\t'"tls $cipher"
+	fi
+	printf 'Return-Path: <%s>\r\nReceived: from %s\r\n\tby mx.test with %s%s id %s%s%s;\r\n\t%s\r\n' \
+		"$from" "$fromdom" "$proto" "$comment" "$id" "$for" "$clause" "$date"
 }
 
 # assert_body ID DATA - message ID's body is its trace headers followed by

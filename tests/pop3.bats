@@ -51,8 +51,8 @@ LOGGED=('+OK Send the password')
 	assert_replies "$GREETING" '+OK Send the password' "+OK Logged in, 2 messages ($((s1 + s2)) octets)" \
 		'+OK Capability list follows' TOP UIDL RESP-CODES PIPELINING AUTH-RESP-CODE \
 		'IMPLEMENTATION pop3d' . '+OK pop.test closing connection'
-	grep -q 'pop3d\[[0-9]*\]: login client= user=alice$' "$LOG"
-	grep -q 'pop3d\[[0-9]*\]: disconnect client= user=alice retr=0/0 top=0/0 dele=0 errors=0 end=quit$' "$LOG"
+	grep -q 'pop3d\[[0-9]*\]: login client= user=alice tls=no$' "$LOG"
+	grep -q 'pop3d\[[0-9]*\]: disconnect client= user=alice retr=0/0 top=0/0 dele=0 errors=0 tls=no end=quit$' "$LOG"
 }
 
 @test "a wrong password, an unknown user, a disabled account and one without a password get the same -ERR [AUTH]; the third failure ends the session" {
@@ -137,7 +137,7 @@ LOGGED=('+OK Send the password')
 		'-ERR Log in first' '-ERR Send USER first' '+OK Send the password' \
 		'+OK Logged in, 0 messages (0 octets)' '-ERR Already logged in' '-ERR Already logged in' \
 		'-ERR Already logged in' '-ERR Already logged in' '+OK pop.test closing connection'
-	grep -q 'errors=9 end=quit' "$LOG"
+	grep -q 'errors=9 tls=no end=quit' "$LOG"
 }
 
 @test "unknown commands, control characters, and lines over RFC 2449's 255 octets are refused; 253 octets and CR LF pass" {

@@ -9,9 +9,11 @@ each command exits non-zero with a message on stderr when a check fails.
   expect DB ID top|retr [LINES]  print the octets RETR (or TOP ID LINES)
                                  must send for message ID, stuffed, ".",
                                  CR LF, written independently of pop3d
-  poplib HOST PORT USER PASS DB  log in with poplib and read everything:
+  poplib HOST PORT USER PASS DB [plain|stls|ssl CAFILE]
+                                 log in with poplib and read everything:
                                  CAPA, STAT, LIST, UIDL, every RETR and
-                                 TOP n 0, each compared with the database
+                                 TOP n 0, each compared with the database;
+                                 over STLS, or TLS from the start, when told
   hold HOST PORT USER PASS FILE  log in, write "in" to FILE, then wait
                                  for stdin to close (a session that
                                  keeps its maildrop lock)
@@ -23,6 +25,7 @@ import base64
 import poplib
 import socket
 import sqlite3
+import ssl
 import sys
 
 
@@ -112,11 +115,22 @@ def retrieved(resp_lines):
     return b"".join(l + b"\r\n" for l in resp_lines)
 
 
-def cmd_poplib(host, port, user, password, db):
+def cmd_poplib(host, port, user, password, db, mode="plain", cafile=None):
     want, uv = mailbox(db, user)
-    p = poplib.POP3(host, int(port), timeout=30)
+    ctx = ssl.create_default_context(cafile=cafile) if cafile else None
+    if mode == "ssl":
+        p = poplib.POP3_SSL(host, int(port), timeout=30, context=ctx)
+    else:
+        p = poplib.POP3(host, int(port), timeout=30)
     try:
+        if mode == "stls":
+            before = p.capa()
+            if "STLS" not in before:
+                fail("CAPA before TLS lacks STLS: %r" % before)
+            p.stls(context=ctx)
         caps = p.capa()
+        if "STLS" in caps:
+            fail("CAPA under TLS still offers STLS")
         for c in ("TOP", "UIDL", "USER", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE"):
             if c not in caps:
                 fail("CAPA lacks %s: %r" % (c, caps))

@@ -47,7 +47,7 @@ body_lf() {
 	assert_equal "$status" 0
 	assert_equal "$output" "1 messages, $(q "SELECT length(body) FROM messages WHERE id = 2") octets, all equal"
 	server_idle
-	grep -q 'pop3d\[[0-9]*\]: login client=127.0.0.1 user=alice$' "$LOG"
+	grep -q 'pop3d\[[0-9]*\]: login client=127.0.0.1 user=alice tls=no$' "$LOG"
 	grep -q "user=alice retr=3/$(q "SELECT sum(length(body)) FROM messages") top=3/" "$LOG"
 }
 
@@ -80,7 +80,7 @@ body_lf() {
 	run curl -sS -u 'alice:open sesame' "$url/"
 	assert_equal "$(tr -d '\r' <<<"$output")" "1 $(q 'SELECT size FROM messages WHERE id = 2')
 2 $(q 'SELECT size FROM messages WHERE id = 3')"
-	grep -q 'user=alice retr=0/0 top=0/0 dele=1 errors=0 end=quit' "$LOG"
+	grep -q 'user=alice retr=0/0 top=0/0 dele=1 errors=0 tls=no end=quit' "$LOG"
 	# A wrong password: curl fails with the server's refusal.
 	run curl -sS -u 'alice:nope' "$url/"
 	[[ $status != 0 ]]
