@@ -197,11 +197,12 @@ check:
 
 test: check
 
-# Throughput and memory against Postfix's smtp-sink and receive path;
-# prints a table (bench/README.md has the last one).
+# Throughput and memory against Postfix's smtp-sink and receive path,
+# then bench/pop3 (run by bench/run): pop3d against a private Dovecot;
+# prints tables (bench/README.md has the last ones).
 bench:
 	@scripts/deps bench
-	@$(MAKE) --no-print-directory -s smtpd
+	@$(MAKE) --no-print-directory -s smtpd pop3d
 	@bench/run
 
 install: smtpd pop3d

@@ -17,6 +17,10 @@ each command exits non-zero with a message on stderr when a check fails.
   hold HOST PORT USER PASS FILE  log in, write "in" to FILE, then wait
                                  for stdin to close (a session that
                                  keeps its maildrop lock)
+  tlsscript HOST PORT CAFILE BEFORE AFTER
+                                 send the lines BEFORE (separated by "|"),
+                                 then STLS, then the lines AFTER under
+                                 TLS, one at a time; print every reply
   raw HOST PORT HEX              send these bytes in one write after the
                                  greeting; print every reply until close
   authplain AUTHZ USER PASS      the base64 of PLAIN's response
@@ -200,6 +204,36 @@ def cmd_raw(host, port, hexbytes):
     s.close()
 
 
+def cmd_tlsscript(host, port, cafile, before, after):
+    s = socket.create_connection((host, int(port)), timeout=10)
+    f = s.makefile("rb")
+
+    def reply(multi=False):
+        out = [f.readline()]
+        if multi and out[0].startswith(b"+OK"):
+            while out[-1] != b".\r\n":
+                out.append(f.readline())
+        sys.stdout.buffer.write(b"".join(out))
+        return out[0]
+
+    def send(line):
+        s.sendall(line.encode() + b"\r\n")
+        reply(line.upper() in ("CAPA", "LIST", "UIDL"))
+
+    reply()
+    for line in filter(None, before.split("|")):
+        send(line)
+    s.sendall(b"STLS\r\n")
+    if not reply().startswith(b"+OK"):
+        sys.exit(1)
+    f.close()
+    s = ssl.create_default_context(cafile=cafile).wrap_socket(s, server_hostname="mx.test")
+    f = s.makefile("rb")
+    for line in filter(None, after.split("|")):
+        send(line)
+    s.close()
+
+
 def cmd_authplain(authz, user, password):
     raw = authz.encode() + b"\0" + user.encode() + b"\0" + password.encode()
     print(base64.b64encode(raw).decode())
@@ -207,7 +241,7 @@ def cmd_authplain(authz, user, password):
 
 def main():
     cmds = {"expect": cmd_expect, "poplib": cmd_poplib, "hold": cmd_hold,
-            "raw": cmd_raw, "authplain": cmd_authplain}
+            "raw": cmd_raw, "authplain": cmd_authplain, "tlsscript": cmd_tlsscript}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         fail("usage: see the head of this file")
     try:

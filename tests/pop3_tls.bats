@@ -99,3 +99,30 @@ CAPS=(TOP UIDL RESP-CODES PIPELINING AUTH-RESP-CODE)
 	# The client's address comes through mailtls's environment.
 	grep -qE 'login client=127.0.0.1 user=alice tls=TLSv1\.[23]$' "$LOG"
 }
+
+@test "after STLS the session starts afresh: USER given before is forgotten, CAPA offers no STLS, a second STLS is refused" {
+	serve_pop3 "${TLSOPTS[@]}"
+	run python3 "$POP3PY" tlsscript 127.0.0.1 "$PORT" "$CERTS/ca.pem" 'USER alice' \
+		'PASS open sesame|CAPA|STLS|USER alice|PASS open sesame|STAT|QUIT'
+	echo "$output"
+	assert_equal "$status" 0
+	assert_equal "$(tr -d '\r' <<<"$output")" "+OK pop.test POP3 ready
++OK Send the password
++OK Begin TLS negotiation
+-ERR Send USER first
++OK Capability list follows
+TOP
+UIDL
+RESP-CODES
+PIPELINING
+AUTH-RESP-CODE
+USER
+SASL PLAIN
+IMPLEMENTATION pop3d
+.
+-ERR TLS is already active
++OK Send the password
++OK Logged in, 2 messages ($(q 'SELECT sum(size) FROM messages') octets)
++OK 2 $(q 'SELECT sum(size) FROM messages')
++OK pop.test closing connection"
+}
