@@ -233,7 +233,7 @@ bench-units:
 # (SECURITY.md says when and how to use it).  setpriv, not runuser or su:
 # they need a PAM configuration, which a minimal system or container may
 # lack.
-install: smtpd pop3d
+install: smtpd pop3d mailtls
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(DOCDIR)
 	install -m 755 smtpd $(DESTDIR)$(SBINDIR)/smtpd
@@ -248,10 +248,10 @@ install: smtpd pop3d
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
 	install -m 644 mailtls.8 $(DESTDIR)$(MANDIR)/man8/mailtls.8
 	install -m 644 smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd.socket
+	install -m 644 smtpd-hardened.conf $(DESTDIR)$(DOCDIR)/smtpd-hardened.conf
 	install -d $(DESTDIR)$(UNITDIR)/smtpd@.service.d
 	sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' smtpd-tls.conf \
 		> $(DESTDIR)$(UNITDIR)/smtpd@.service.d/tls.conf.example
-	install -m 644 smtpd-hardened.conf $(DESTDIR)$(DOCDIR)/smtpd-hardened.conf
 	for u in smtpd@.service smtpd-checkpointer.service pop3@.service pop3s@.service; do \
 		sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
