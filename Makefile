@@ -220,8 +220,9 @@ check:
 test: check
 
 # Throughput and memory against Postfix's smtp-sink and receive path,
-# then STARTTLS against Postfix with TLS; prints the tables
-# (bench/README.md has the last ones).
+# then bench/tls (STARTTLS against Postfix with TLS) and bench/pop3
+# (pop3d against a private Dovecot), both run by bench/run; prints the
+# tables (bench/README.md has the last ones).
 bench:
 	@scripts/deps bench
 	@$(MAKE) --no-print-directory -s smtpd mailtls pop3d
