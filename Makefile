@@ -160,13 +160,13 @@ check:
 test: check
 
 # Throughput and memory against Postfix's smtp-sink and receive path,
-# then STARTTLS against Postfix with TLS; prints the tables
+# then STARTTLS against Postfix with TLS (bench/run ends by running
+# bench/tls); prints the tables
 # (bench/README.md has the last ones).
 bench:
 	@scripts/deps bench
 	@$(MAKE) --no-print-directory -s smtpd mailtls
 	@bench/run
-	@bench/tls
 
 install: smtpd mailtls
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
