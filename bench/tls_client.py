@@ -65,7 +65,6 @@ def one(host, port, data, ctx):
     """one - one connection, one message; (version, cipher) of its TLS,
     or ("-", "-") for plain."""
     with socket.create_connection((host, port), timeout=30) as raw:
-        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         f = raw.makefile("rb")
         expect(f, b"220")
         raw.sendall(f"EHLO {HELO}\r\n".encode())
