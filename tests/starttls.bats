@@ -252,3 +252,15 @@ session_after_tls() {
 	grep -q 'smtpd\[[0-9]*\]: internal error client=127.0.0.1 reason=the TLS helper failed' "$LOG"
 	grep -q 'died with code 1' "$LOG"
 }
+
+@test "STARTTLS with the connection as fd 3 (LISTEN_FDS=1), over IPv6 when ::1 exists" {
+	local host=127.0.0.1
+	have_ipv6_loopback && host=::1
+	serve "$host" fds "${TLSOPTS[@]}"
+	session_after_tls | openssl s_client -quiet -starttls smtp -connect "[$host]:$PORT" \
+		-CAfile "$CERTS/ca.pem" >"$BATS_TEST_TMPDIR/replies" 2>/dev/null
+	replies_from "$BATS_TEST_TMPDIR/replies"
+	assert_codes "250" "250 2.1.0" "250 2.1.5" "354" "250 2.0.0" "221 2.0.0"
+	server_idle
+	assert_equal "$(q 'SELECT client_addr, protocol FROM messages')" "$host|ESMTPS"
+}
