@@ -20,16 +20,19 @@ struct sandbox_policy {
 	const char *spool_dir; /* $TMPDIR, where large bodies spool; read-write */
 	/*
 	 * The one program that may be started (the TLS helper), or NULL for
-	 * none.  When set, the process may socketpair(AF_UNIX), fork, dup,
-	 * execve and wait, but Landlock lets execve reach only this file
-	 * (and its ELF interpreter).
+	 * none.  An ELF program, by absolute path.  When set, the process
+	 * may socketpair(AF_UNIX), fork (not threads), dup2/dup3, execve,
+	 * wait4 and kill, and map code; Landlock lets execve reach only this
+	 * file (and its ELF interpreter), and RLIMIT_NPROC is left alone.
+	 * The program inherits the filter: what it calls must be on the
+	 * exec lists in sandbox.c.
 	 */
 	const char *exec_path;
 	/*
 	 * With exec_path: more paths the program must read (its certificate
-	 * and key, a configuration file), NULL-terminated, or NULL.  The
-	 * program inherits this process's Landlock domain, so whatever it
-	 * reads, this process can read too.
+	 * and key, a configuration file), NULL-terminated, or NULL; one that
+	 * does not exist is skipped.  The program inherits this process's
+	 * Landlock domain, so whatever it reads, this process can read too.
 	 */
 	const char *const *exec_read;
 };
@@ -37,7 +40,7 @@ struct sandbox_policy {
 enum sandbox_result {
 	SANDBOX_FAILED = -1, /* err says why; the process must not go on */
 	SANDBOX_FULL = 0,    /* every layer is in place */
-	SANDBOX_PARTIAL,     /* all but Landlock, which this kernel lacks; err says so */
+	SANDBOX_PARTIAL,     /* a layer this system lacks is left out; err says which */
 	SANDBOX_OFF,	     /* built with -DSMTPD_NO_SANDBOX: nothing was done */
 };
 

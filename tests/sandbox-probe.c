@@ -53,10 +53,22 @@
 
 extern char **environ;
 
+/* errname - errno e's name, or its number. */
+static const char *errname(int e)
+{
+	static char buf[16];
+	const char *name = strerrorname_np(e);
+
+	if (name)
+		return name;
+	snprintf(buf, sizeof buf, "errno %d", e);
+	return buf;
+}
+
 /* say - the outcome of a call that returned rc: "ok" or errno's name. */
 static int say(long rc)
 {
-	puts(rc >= 0 ? "ok" : strerrorname_np(errno));
+	puts(rc >= 0 ? "ok" : errname(errno));
 	return 0;
 }
 
@@ -101,13 +113,18 @@ static long op_tmpfile(const char *dir)
 	return rc;
 }
 
-/* op_spawn - socketpair, fork, dup2, execve, wait4; prints the result. */
+/*
+ * op_spawn - socketpair, fork, dup2 the socket onto the child's stdin
+ * and stdout, execve, wait4; prints the result.  The child reports a
+ * failed execve on a close-on-exec pipe, which a successful one closes.
+ */
 static int op_spawn(char **argv)
 {
-	int sv[2], status, err = 0;
+	int sv[2], ep[2], status, err = 0;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+	    pipe2(ep, O_CLOEXEC) != 0)
 		return say(-1);
 	if ((pid = fork()) < 0)
 		return say(-1);
@@ -116,17 +133,18 @@ static int op_spawn(char **argv)
 			_exit(126);
 		execve(argv[0], argv, environ);
 		err = errno;
-		/* The parent reads the execve errno from the socket. */
-		write(sv[1], &err, sizeof err);
+		if (write(ep[1], &err, sizeof err) != (ssize_t)sizeof err)
+			_exit(126);
 		_exit(127);
 	}
+	close(ep[1]);
 	close(sv[1]);
-	if (read(sv[0], &err, sizeof err) != (ssize_t)sizeof err)
+	if (read(ep[0], &err, sizeof err) != (ssize_t)sizeof err)
 		err = 0;
 	if (wait4(pid, &status, 0, NULL) != pid)
 		return say(-1);
 	if (err)
-		puts(strerrorname_np(err));
+		puts(errname(err));
 	else if (WIFEXITED(status))
 		printf("exit %d\n", WEXITSTATUS(status));
 	else

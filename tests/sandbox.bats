@@ -174,6 +174,11 @@ assert_confined() {
 	assert_equal "$output" "exit 0"
 	probe --exec /usr/bin/head spawn /usr/bin/head -c 1 "$BATS_TEST_TMPDIR/db/file"
 	assert_equal "$output" "exit 0"
+	# A missing file (a certificate not there yet) is skipped, not an error.
+	probe --exec /usr/bin/head --exec-read "$BATS_TEST_TMPDIR/elsewhere/none" \
+		spawn /usr/bin/head -c 1 "$BATS_TEST_TMPDIR/elsewhere/none"
+	assert_equal "$status" 0
+	assert_equal "${lines[1]}" "exit 1"
 }
 
 @test "with exec_path, sockets other than AF_UNIX, /etc/passwd, threads, namespaces and ptrace stay forbidden" {
@@ -192,11 +197,40 @@ assert_confined() {
 	assert_equal "$output" EACCES
 }
 
-@test "a policy whose database directory does not exist is refused, not half applied" {
+@test "a policy whose database directory does not exist is refused with the reason, and the caller stops" {
 	run "$PROBE" --db "$BATS_TEST_TMPDIR/missing/mail.db" --spool "$TMPDIR" socket unix
 	needs_landlock
 	assert_equal "$status" 2
 	assert_equal "$output" "sandbox-probe: $BATS_TEST_TMPDIR/missing: No such file or directory"
+}
+
+@test "an exec_path that is missing or not an ELF program is refused with the reason, and the caller stops" {
+	needs_landlock
+	printf '#!/bin/sh\necho hi\n' >"$BATS_TEST_TMPDIR/script"
+	chmod 755 "$BATS_TEST_TMPDIR/script"
+	run "$PROBE" --db "$DB" --spool "$TMPDIR" --exec "$BATS_TEST_TMPDIR/script" socket unix
+	assert_equal "$status" 2
+	assert_equal "$output" "sandbox-probe: $BATS_TEST_TMPDIR/script: Exec format error"
+	run "$PROBE" --db "$DB" --spool "$TMPDIR" --exec "$BATS_TEST_TMPDIR/missing" socket unix
+	assert_equal "$status" 2
+	assert_equal "$output" "sandbox-probe: $BATS_TEST_TMPDIR/missing: No such file or directory"
+}
+
+@test "smtpd confines itself after it opens the database and before it reads the client's first byte" {
+	needs_sandboxed_smtpd
+	printf 'QUIT\r\n' >"$BATS_TEST_TMPDIR/in"
+	strace -o "$BATS_TEST_TMPDIR/trace" -e trace=openat,read,prctl,landlock_restrict_self \
+		"$SMTPD" --db "$DB" --hostname mx.test --log stderr \
+		<"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/replies" 2>>"$LOG"
+	assert_equal "$(tr -d '\r' <"$BATS_TEST_TMPDIR/replies")" $'220 mx.test ESMTP ready\n221 2.0.0 mx.test closing connection'
+	local t="$BATS_TEST_TMPDIR/trace" db landlock seccomp first_read
+	db=$(grep -n "openat(.*\"$DB\"" "$t" | head -1 | cut -d: -f1)
+	landlock=$(grep -n '^landlock_restrict_self(' "$t" | cut -d: -f1)
+	seccomp=$(grep -n '^prctl(PR_SET_SECCOMP' "$t" | cut -d: -f1)
+	first_read=$(grep -n '^read(0,' "$t" | head -1 | cut -d: -f1)
+	echo "database opened at line $db, Landlock $landlock, seccomp $seccomp, first read $first_read"
+	[[ -n $db && -n $landlock && -n $seccomp && -n $first_read ]]
+	((db < landlock && landlock < seccomp && seccomp < first_read))
 }
 
 @test "a running smtpd over TCP has no_new_privs, the seccomp filter and the limits, and takes mail" {
