@@ -19,7 +19,9 @@ Any unexpected reply or failed handshake: a message on stderr, exit 1.
 The wall time runs from the first connection to the last reply, with
 the worker processes already started.
 """
+import ctypes
 import multiprocessing
+import signal
 import socket
 import ssl
 import sys
@@ -91,6 +93,12 @@ def one(host, port, data, ctx):
         return got
 
 
+def orphan_guard():
+    """orphan_guard - a worker dies with its parent (PR_SET_PDEATHSIG),
+    so a client killed at the bench's deadline sends no more."""
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
 def worker(args):
     """worker - count sessions in a row; the last one's (version, cipher)."""
     host, port, size, count, mode, first = args
@@ -114,7 +122,7 @@ def main():
     for n in share:
         jobs.append((host, port, size, n, mode, first))
         first += n
-    with multiprocessing.get_context("fork").Pool(sessions) as pool:
+    with multiprocessing.get_context("fork").Pool(sessions, orphan_guard) as pool:
         pool.map(abs, range(sessions))  # every worker started before the clock
         t0 = time.monotonic()
         try:
