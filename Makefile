@@ -42,7 +42,8 @@ MAILTLS_SRCS = mailtls.c tlsserver.c tlsinfo.c log.c
 MAILTLS_OBJS = $(MAILTLS_SRCS:.c=.o)
 
 # Everything but main(): what the fuzzer drives.
-CORE = session.c esmtp.c store.c trace.c io.c body.c spool.c parse.c reply.c log.c tlsinfo.c
+CORE = session.c transaction.c esmtp.c store.c store_perf.c trace.c io.c body.c spool.c parse.c \
+       reply.c log.c tlsinfo.c
 SRCS = smtpd.c checkpointer.c sandbox.c starttls.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 

@@ -177,26 +177,16 @@ enum io_status io_getline(struct io *io, char *buf, size_t cap, size_t *len)
 	return IO_OK;
 }
 
-void io_vprintf(struct io *io, const char *fmt, va_list ap)
+void io_write(struct io *io, const char *buf, size_t len)
 {
-	char line[1024];
-	int n = vsnprintf(line, sizeof line, fmt, ap);
+	while (len > 0) {
+		size_t room = sizeof io->out - io->out_len, n = len < room ? len : room;
 
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof line)
-		n = sizeof line - 1;
-	if (io->out_len + (size_t)n > sizeof io->out)
-		io_flush(io);
-	memcpy(io->out + io->out_len, line, (size_t)n);
-	io->out_len += (size_t)n;
-}
-
-void io_printf(struct io *io, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	io_vprintf(io, fmt, ap);
-	va_end(ap);
+		memcpy(io->out + io->out_len, buf, n);
+		io->out_len += n;
+		buf += n;
+		len -= n;
+		if (len > 0)
+			io_flush(io);
+	}
 }

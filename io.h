@@ -10,7 +10,6 @@
 #ifndef SMTPD_IO_H
 #define SMTPD_IO_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,9 +59,9 @@ enum io_status io_skip(struct io *io, uint64_t n);
 /* io_pending - is input waiting that can be read without blocking? */
 bool io_pending(struct io *io);
 
-/* io_printf - append to the reply buffer, flushing it when full. */
-void io_printf(struct io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void io_vprintf(struct io *io, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* io_write - append len bytes to the reply buffer, all of them, flushing
+ * it whenever it is full. */
+void io_write(struct io *io, const char *buf, size_t len);
 
 /* io_flush - write out buffered replies; false once the client is gone. */
 bool io_flush(struct io *io);

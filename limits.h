@@ -16,6 +16,9 @@
  */
 #define SMTP_PARAM_LINE_MAX 1024
 
+/* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with CRLF. */
+#define SMTP_REPLY_LINE_MAX 512
+
 /* RFC 5321 4.5.3.1.3: a reverse or forward path, with its brackets. */
 #define SMTP_PATH_MAX 256
 

@@ -5,6 +5,8 @@
 #include "parse.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -393,4 +395,60 @@ int parse_param(const char **s, char *buf, char **key, char **value)
 		return -1;
 	*s = p;
 	return 1;
+}
+
+/*
+ * bdat-cmd   = "BDAT" SP chunk-size [ SP end-marker ] CR LF
+ * chunk-size = 1*DIGIT
+ * end-marker = "LAST"                                  (RFC 3030 3)
+ */
+bool parse_bdat(const char *arg, uint64_t *size, bool *last)
+{
+	char *end;
+
+	if (!is_digit(*arg) || strspn(arg, "0123456789") > 20)
+		return false;
+	errno = 0;
+	*size = strtoull(arg, &end, 10);
+	if (errno == ERANGE)
+		return false;
+	*last = strcasecmp(end, " LAST") == 0;
+	return *last || *end == '\0';
+}
+
+const char *parse_keyword(const char *arg, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	return strncasecmp(arg, kw, n) == 0 ? arg + n : NULL;
+}
+
+bool parse_clean(const char *line, size_t len, bool utf8)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c < 0x20 || c == 0x7f || (c > 0x7f && !utf8))
+			return false;
+	}
+	return true;
+}
+
+const char *parse_helo(const char *arg, size_t *len, bool *utf8)
+{
+	size_t n = strlen(arg);
+
+	while (n > 0 && arg[n - 1] == ' ')
+		n--;
+	*len = 0;
+	*utf8 = false;
+	if (n == 0 || memchr(arg, ' ', n))
+		return "one host name";
+	*len = n;
+	if (n > SMTP_DOMAIN_MAX)
+		return "host name too long";
+	if (!utf8_valid(arg, n))
+		return "host name is not valid UTF-8";
+	for (size_t i = 0; i < n; i++)
+		*utf8 |= is_8bit(arg[i]);
+	return NULL;
 }

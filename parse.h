@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "limits.h"
 
@@ -54,10 +55,31 @@ bool utf8_addr_valid(const char *s, bool unitext);
 
 /*
  * parse_param - split the next " KEYWORD[=VALUE]" (RFC 5321 4.1.2
- * esmtp-param, with RFC 6531's UTF-8 in the value) off *s.  Returns 1 with key/value pointing into buf (value
- * NULL when absent), 0 at the end, -1 on bad syntax.  buf has room for
- * strlen(*s) + 1 bytes.
+ * esmtp-param, with RFC 6531's UTF-8 in the value) off *s.  Returns 1
+ * with key/value pointing into buf (value NULL when absent), 0 at the
+ * end, -1 on bad syntax.  buf has room for strlen(*s) + 1 bytes.
  */
 int parse_param(const char **s, char *buf, char **key, char **value);
+
+/* parse_bdat - BDAT's arguments (RFC 3030 3), "SIZE" or "SIZE LAST" (any
+ * case); false if they cannot be read. */
+bool parse_bdat(const char *arg, uint64_t *size, bool *last);
+
+/* parse_keyword - does arg start with keyword kw, in any case ("FROM:")?
+ * Returns what follows it, or NULL. */
+const char *parse_keyword(const char *arg, const char *kw);
+
+/* parse_clean - is the command line printable US-ASCII and space only,
+ * with bytes of 0x80 and up too where utf8 (RFC 6531; the command checks
+ * the encoding)? */
+bool parse_clean(const char *line, size_t len, bool utf8);
+
+/*
+ * parse_helo - the argument of HELO or EHLO: one word (trailing spaces
+ * dropped) of at most SMTP_DOMAIN_MAX bytes of valid UTF-8.  NULL with
+ * its length in *len and whether it has non-ASCII in *utf8; otherwise the
+ * reason, with *len 0 when there is not exactly one word.
+ */
+const char *parse_helo(const char *arg, size_t *len, bool *utf8);
 
 #endif

@@ -534,13 +534,13 @@ int main(int argc, char **argv)
 	if (!st) {
 		struct log_field f[] = {{"CLIENT", addr}, {"REASON", err}};
 		log_event(LOG_ERR, f, 2, "cannot open the mailbox database");
-		reply(&io, RP_UNAVAILABLE, o.cfg.hostname);
+		reply(&io, RPL_UNAVAILABLE, o.cfg.hostname);
 		io_flush(&io);
 		return 1;
 	}
 	if (!enter_sandbox(&o, (struct log_field){"CLIENT", addr})) {
 		store_close(st);
-		reply(&io, RP_UNAVAILABLE, o.cfg.hostname);
+		reply(&io, RPL_UNAVAILABLE, o.cfg.hostname);
 		io_flush(&io);
 		return 1;
 	}

@@ -4,14 +4,14 @@
  * Durability: WAL with synchronous=FULL, so COMMIT returns only after the
  * WAL is fsynced; one transaction per message.  Concurrency: every
  * smtpd process is a separate connection; BEGIN IMMEDIATE takes the
- * write lock up front and the busy timeout queues writers behind it.
+ * write lock up front.  A writer waits its turn in the writers' queue,
+ * then on SQLite's lock, both within one deadline.  What is there only
+ * for speed (the queue, a file system layer, who checkpoints) lives in
+ * store_perf.c.
  */
 #include "store.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/time.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store_perf.h"
 #include "trace.h"
 
 #define SCHEMA_VERSION 3
@@ -85,55 +86,13 @@ struct store {
 	int queue_fd; /* the database file again, for the writers' queue */
 };
 
-/*
- * The writers' queue.  Only one process writes at a time; SQLite makes
- * the others retry after sleeps of 1, 2, 5 ... 100 ms, while a commit
- * here takes well under one, so with many sessions the lock was mostly
- * free while they slept (and polling faster costs the CPU the writer
- * needs).  So writers first queue in the kernel, on a lock of an open
- * file description over one byte of the database file far beyond the
- * bytes SQLite locks; the kernel wakes the next one the moment the last
- * lets go.  The wait is bounded like SQLite's; after it, or without the
- * queue, SQLite's own locking still decides.  Other programs writing to
- * the database do not queue and are not needed to.
- */
-#define QUEUE_BYTE 0x7fffffff00000000LL
-
-/* on_alarm - only interrupts the wait below. */
-static void on_alarm(int sig)
+/* now_ms - the monotonic clock in milliseconds. */
+static int64_t now_ms(void)
 {
-	(void)sig;
-}
+	struct timespec ts;
 
-/* queue_enter - wait for this process's turn to write, at most the busy
- * timeout; false if it did not come (or there is no queue). */
-static bool queue_enter(struct store *st)
-{
-	struct flock fl = {
-		.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = QUEUE_BYTE, .l_len = 1};
-	struct sigaction sa = {.sa_handler = on_alarm}, old;
-	struct itimerval wait = {.it_value = {STORE_BUSY_TIMEOUT_MS / 1000, 0}}, off = {0};
-	int rc;
-
-	if (st->queue_fd < 0)
-		return false;
-	if (fcntl(st->queue_fd, F_OFD_SETLK, &fl) == 0)
-		return true;
-	sigaction(SIGALRM, &sa, &old); /* no SA_RESTART: the alarm ends the wait */
-	setitimer(ITIMER_REAL, &wait, NULL);
-	rc = fcntl(st->queue_fd, F_OFD_SETLKW, &fl);
-	setitimer(ITIMER_REAL, &off, NULL);
-	sigaction(SIGALRM, &old, NULL);
-	return rc == 0;
-}
-
-/* queue_leave - let the next writer go. */
-static void queue_leave(struct store *st)
-{
-	struct flock fl = {
-		.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = QUEUE_BYTE, .l_len = 1};
-
-	fcntl(st->queue_fd, F_OFD_SETLK, &fl);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* fail - put "what: sqlite's message" in err. */
@@ -224,53 +183,6 @@ out:
 	return rc;
 }
 
-/*
- * The file system layer: SQLite's own, but for one thing.  SQLite fsyncs
- * the directory the first time a process syncs a journal or WAL it
- * opened with the right to create it, so that a new file's name is on
- * disk too.  Every session opens the WAL that way, so every session
- * paid a second fsync.  The WAL is kept between processes (store_open),
- * and a WAL that already exists had its name made durable by whoever
- * created it: open it without the right to create, and the directory is
- * left alone.  A missing WAL is still created, and its directory synced.
- */
-static sqlite3_vfs vfs;
-
-/* vfs_open - xOpen of the layer: SQLite's, with the rule above. */
-static int vfs_open(sqlite3_vfs *self, const char *name, sqlite3_file *file, int flags,
-		    int *outflags)
-{
-	sqlite3_vfs *base = self->pAppData;
-
-	if ((flags & SQLITE_OPEN_WAL) && (flags & SQLITE_OPEN_CREATE) && name) {
-		int rc = base->xOpen(base, name, file, flags & ~SQLITE_OPEN_CREATE, outflags);
-		if (rc == SQLITE_OK)
-			return rc;
-	}
-	return base->xOpen(base, name, file, flags, outflags);
-}
-
-/* vfs_name - register the layer once; its name for sqlite3_open_v2(). */
-static const char *vfs_name(void)
-{
-	sqlite3_vfs *base;
-
-	if (vfs.zName)
-		return vfs.zName;
-	if (!(base = sqlite3_vfs_find(NULL)))
-		return NULL;
-	vfs = *base;
-	vfs.zName = "smtpd";
-	vfs.pAppData = base;
-	vfs.xOpen = vfs_open;
-	vfs.pNext = NULL;
-	if (sqlite3_vfs_register(&vfs, 0) != SQLITE_OK) {
-		vfs.zName = NULL;
-		return NULL;
-	}
-	return vfs.zName;
-}
-
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *st = calloc(1, sizeof *st);
@@ -282,37 +194,17 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	}
 	st->queue_fd = -1;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			    vfs_name()) != SQLITE_OK) {
+			    perf_vfs()) != SQLITE_OK) {
 		fail(st->db, err, errlen, path);
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	/*
-	 * Keep the -wal and -shm files when the last connection closes.
-	 * Readers in group smtpd cannot create them in the state directory,
-	 * and a WAL database cannot be read without them; and deleting and
-	 * recreating them costs every short-lived process file system work.
-	 */
-	int persist = 1;
-	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-	/*
-	 * None of these is kept in the file: every connection sets them.  A
-	 * small page cache keeps a 25 MiB body from growing the process:
-	 * past it, dirty pages spill to the WAL.
-	 *
-	 * Who checkpoints: the last connection to close copies the WAL into
-	 * the file and, with a journal_size_limit set, empties it, so that
-	 * the next process need not read it all again.  While another
-	 * connection stays open (smtpd --checkpointer), a session's close
-	 * does nothing and its commit is its only fsync; the checkpointer
-	 * then does the copying, once a second.  The WAL is cut back to 4
-	 * MiB whenever it starts over.
-	 */
-	if (sqlite3_exec(st->db,
-			 "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-256; "
-			 "PRAGMA journal_size_limit=4194304",
-			 NULL, NULL, NULL) != SQLITE_OK) {
+	/* Durability first (see the top); the rest is for speed, and who
+	 * checkpoints (store_perf.c). */
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", NULL, NULL,
+			 NULL) != SQLITE_OK ||
+	    perf_connection(st->db) != SQLITE_OK) {
 		fail(st->db, err, errlen, path);
 		goto fail;
 	}
@@ -323,9 +215,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	}
 	if (v != SCHEMA_VERSION && migrate(st->db, err, errlen) != SQLITE_OK)
 		goto fail;
-	/* Closed only after SQLite's connection: closing any descriptor of
-	 * the file would drop the process's POSIX locks on it. */
-	st->queue_fd = open(path, O_RDWR | O_CLOEXEC);
+	st->queue_fd = queue_open(path);
 	/* Seed SQLite's generator (WAL salts) from /dev/urandom now: the
 	 * sandbox that follows store_open() leaves it unreadable, and SQLite
 	 * would fall back to the time and pid.  A first draw seeds it. */
@@ -393,29 +283,36 @@ static int next_id(struct store *st, int64_t *id)
 	return rc;
 }
 
-/* copy_body - write header then spool into the message's body blob. */
+/*
+ * copy_body - write header then spool into the message's body blob, which
+ * was made hdrlen + body->size bytes long.  SQLITE_IOERR_SHORT_READ if the
+ * spool could not be read, or did not give exactly body->size bytes.
+ */
 static int copy_body(struct store *st, int64_t id, const char *hdr, size_t hdrlen,
 		     struct spool *body)
 {
 	static char buf[COPY_CHUNK];
 	sqlite3_blob *blob;
-	int off = (int)hdrlen;
+	uint64_t copied = 0;
 	int rc = sqlite3_blob_open(st->db, "main", "messages", "body", id, 1, &blob);
 
 	if (rc != SQLITE_OK)
 		return rc;
 	rc = sqlite3_blob_write(blob, hdr, (int)hdrlen, 0);
 	if (rc == SQLITE_OK && !spool_rewind(body))
-		rc = SQLITE_IOERR;
+		rc = SQLITE_IOERR_SHORT_READ;
 	while (rc == SQLITE_OK) {
 		ssize_t n = spool_read(body, buf, sizeof buf);
-		if (n < 0)
-			rc = SQLITE_IOERR;
-		if (n <= 0)
+		if (n < 0 || copied + (uint64_t)n > body->size)
+			rc = SQLITE_IOERR_SHORT_READ;
+		if (n <= 0 || rc != SQLITE_OK)
 			break;
-		rc = sqlite3_blob_write(blob, buf, (int)n, off);
-		off += (int)n;
+		/* Within INT32_MAX: store_deliver checked hdrlen + size. */
+		rc = sqlite3_blob_write(blob, buf, (int)n, (int)(hdrlen + copied));
+		copied += (uint64_t)n;
 	}
+	if (rc == SQLITE_OK && copied != body->size)
+		rc = SQLITE_IOERR_SHORT_READ;
 	int rc2 = sqlite3_blob_close(blob);
 	return rc != SQLITE_OK ? rc : rc2;
 }
@@ -430,10 +327,16 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, st
 	int rc;
 	bool queued;
 	struct tm tm;
+	int64_t deadline, left;
 
 	gmtime_r(&env->received, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	queued = queue_enter(st);
+	/* One deadline for the whole wait: what the queue leaves of it is
+	 * SQLite's busy timeout (0: do not wait at all). */
+	deadline = now_ms() + STORE_BUSY_TIMEOUT_MS;
+	queued = queue_enter(st->queue_fd, STORE_BUSY_TIMEOUT_MS);
+	left = deadline - now_ms();
+	sqlite3_busy_timeout(st->db, left > 0 ? (int)left : 0);
 	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
@@ -485,24 +388,25 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, st
 out:
 	if (rc != SQLITE_OK) {
 		/* SQLITE_TOOBIG comes from the checks above, or from SQLite
-		 * for a body past its limit: what says which. */
+		 * for a body past its limit: what says which.  A short read
+		 * is the spool's, which SQLite knows nothing of. */
 		if (rc == SQLITE_TOOBIG)
 			snprintf(err, errlen, "%s", what);
+		else if (rc == SQLITE_IOERR_SHORT_READ)
+			snprintf(err, errlen, "%s: the spool could not be read back whole", what);
 		else
 			snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
 		if (!sqlite3_get_autocommit(st->db))
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	if (queued)
-		queue_leave(st);
+		queue_leave(st->queue_fd);
 	return rc == SQLITE_OK ? STORE_OK : classify(rc);
 }
 
 enum store_status store_checkpoint(struct store *st, int truncate, char *err, size_t errlen)
 {
-	int rc = sqlite3_wal_checkpoint_v2(
-		st->db, "main", truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
-		NULL, NULL);
+	int rc = perf_checkpoint(st->db, truncate);
 
 	if (rc == SQLITE_OK)
 		return STORE_OK;

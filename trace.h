@@ -20,8 +20,8 @@
  * The longest header: each variable part at its limit (paths of
  * SMTP_PATH_MAX, names of SMTP_DOMAIN_MAX, an IPv6 address, a 20-digit
  * id, a date, the TLS version and cipher twice) plus the fixed words,
- * with room to spare.  Nothing the
- * client sends can make it longer; trace_header() still checks.
+ * with room to spare.  Nothing the client sends can make it longer;
+ * trace_header() still checks.
  */
 #define TRACE_MAX                                                                                  \
 	(2 * SMTP_PATH_MAX + 3 * SMTP_DOMAIN_MAX + 2 * INET6_ADDRSTRLEN + 20 + 64 +                \
