@@ -193,10 +193,10 @@ bench-units:
 	@$(MAKE) --no-print-directory -s smtpd
 	@BENCH_UNITS=1 bench/run
 
-# smtpd-hardened.conf and smtpd-tls.conf go in DOCDIR as examples, not active
+# smtpd-hardened.conf goes in DOCDIR as an example, not active
 # (SECURITY.md says when and how to use it).  setpriv, not runuser or su:
 # they need a PAM configuration, which a minimal system or container may
-# lack.
+# lack.  smtpd-tls.conf, the STARTTLS drop-in, is an example there too.
 install: smtpd mailtls
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(DOCDIR)
@@ -205,9 +205,9 @@ install: smtpd mailtls
 	install -m 644 smtpd.8 $(DESTDIR)$(MANDIR)/man8/smtpd.8
 	install -m 644 mailtls.8 $(DESTDIR)$(MANDIR)/man8/mailtls.8
 	install -m 644 smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd.socket
+	install -m 644 smtpd-hardened.conf $(DESTDIR)$(DOCDIR)/smtpd-hardened.conf
 	sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' smtpd-tls.conf \
 		> $(DESTDIR)$(DOCDIR)/smtpd-tls.conf
-	install -m 644 smtpd-hardened.conf $(DESTDIR)$(DOCDIR)/smtpd-hardened.conf
 	for u in smtpd@.service smtpd-checkpointer.service; do \
 		sed 's|/usr/local/sbin/smtpd|$(SBINDIR)/smtpd|' $$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
@@ -228,8 +228,7 @@ uninstall:
 		$(DESTDIR)$(SBINDIR)/mailtls $(DESTDIR)$(MANDIR)/man8/mailtls.8 \
 		$(DESTDIR)$(UNITDIR)/smtpd.socket $(DESTDIR)$(UNITDIR)/smtpd@.service \
 		$(DESTDIR)$(UNITDIR)/smtpd-checkpointer.service \
-		$(DESTDIR)$(DOCDIR)/smtpd-tls.conf \
-		$(DESTDIR)$(DOCDIR)/smtpd-hardened.conf
+		$(DESTDIR)$(DOCDIR)/smtpd-hardened.conf $(DESTDIR)$(DOCDIR)/smtpd-tls.conf
 	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:

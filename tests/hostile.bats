@@ -369,7 +369,11 @@ for _ in range(20):
 	# The first EHLO has spaces in it: not a host name.
 	assert_codes 220 "501 5.5.4" 250 "250 2.1.0" "250 2.1.5" 354 "250 2.0.0" "221 2.0.0"
 	assert_equal "$(q "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")" \
-		"messages
+		"accounts
+addresses
+mailbox_state
+messages
+meta
 recipients
 sqlite_sequence"
 	assert_equal "$(q 'SELECT helo FROM messages')" "x');DROP/**/TABLE/**/messages;--"
