@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LISTEN_FDS_START 3 /* the first fd systemd passes */
+#define LISTEN_FDS_START 3     /* the first fd systemd passes */
 #define LINGER_MAX	 65536 /* bytes read from a client after our last reply */
 
 void conn_std_fds(void)
@@ -54,7 +54,8 @@ int conn_fd(const char *prog, char *err, size_t errlen)
 		return -1;
 	}
 	if (listening) {
-		snprintf(err, errlen, "fd 3 is a listening socket: set Accept=yes in the socket unit");
+		snprintf(err, errlen,
+			 "fd 3 is a listening socket: set Accept=yes in the socket unit");
 		return -1;
 	}
 	fcntl(fd, F_SETFD, FD_CLOEXEC);

@@ -221,4 +221,3 @@ void io_write(struct io *io, const void *data, size_t len)
 			io_flush(io);
 	}
 }
-

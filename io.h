@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IO_INBUF	  16384
+#define IO_INBUF 16384
 /* Replies are small, but pop3d streams whole messages through this
  * buffer: 4 KiB meant 2,560 writes for a 10 MiB RETR, and 64 KiB halved
  * pop3d's CPU per MB (bench/README.md, POP3). */

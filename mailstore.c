@@ -107,8 +107,8 @@ static int ends_crlf(sqlite3 *db, int64_t id, int len, int *yes)
 static int uidvalidity_of(sqlite3 *db, uint32_t *v)
 {
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = 'uidvalidity'", -1,
-				    &s, NULL);
+	int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = 'uidvalidity'", -1, &s,
+				    NULL);
 
 	if (rc != SQLITE_OK)
 		return rc;

@@ -70,8 +70,8 @@ static const char *const end_names[] = {
 enum reply {
 	R_GREETING, /* hostname */
 	R_OK,
-	R_BYE,	     /* hostname */
-	R_BYE_DELE,  /* hostname, count */
+	R_BYE,	    /* hostname */
+	R_BYE_DELE, /* hostname, count */
 	R_CAPA,
 	R_USER,
 	R_LOGGED_IN, /* count, octets */
@@ -79,19 +79,19 @@ enum reply {
 	R_LIST,	     /* count, octets */
 	R_SCAN,	     /* number, octets */
 	R_UIDL_ALL,
-	R_UIDL_ONE,  /* number, uid */
-	R_RETR,	     /* octets */
+	R_UIDL_ONE, /* number, uid */
+	R_RETR,	    /* octets */
 	R_TOP,
-	R_DELE,	     /* number */
-	R_RSET,	     /* count, octets */
+	R_DELE, /* number */
+	R_RSET, /* count, octets */
 	R_STLS,
 	R_SASL_GO,
 	R_UNKNOWN,
 	R_BAD_CHARS,
 	R_TOO_LONG,
-	R_SYNTAX,    /* usage */
-	R_NO_SUCH,   /* number */
-	R_DELETED,   /* number */
+	R_SYNTAX,  /* usage */
+	R_NO_SUCH, /* number */
+	R_DELETED, /* number */
 	R_LOG_IN_FIRST,
 	R_USER_FIRST,
 	R_LOGGED,
@@ -376,8 +376,9 @@ static void login(struct session *s, const char *name, const char *password, int
 	}
 	s->state = S_TRANS;
 	totals(s, &count, &octets);
-	struct log_field f[] = {
-		{"CLIENT", s->client_addr}, {"USER", s->user}, {"TLS", s->in_tls ? s->tls.protocol : "no"}};
+	struct log_field f[] = {{"CLIENT", s->client_addr},
+				{"USER", s->user},
+				{"TLS", s->in_tls ? s->tls.protocol : "no"}};
 	log_event(LOG_INFO, f, 3, "login");
 	say(s, R_LOGGED_IN, count, octets);
 }
@@ -756,13 +757,13 @@ static const struct command {
 	void (*handler)(struct session *s, char *arg);
 	unsigned states; /* where it is allowed */
 } commands[] = {
-	{"CAPA", cmd_capa, S_ANY},  {"USER", cmd_user, S_AUTH | S_USER},
-	{"PASS", cmd_pass, S_USER}, {"AUTH", cmd_auth, S_AUTH | S_USER},
+	{"CAPA", cmd_capa, S_ANY},	     {"USER", cmd_user, S_AUTH | S_USER},
+	{"PASS", cmd_pass, S_USER},	     {"AUTH", cmd_auth, S_AUTH | S_USER},
 	{"STLS", cmd_stls, S_AUTH | S_USER}, {"STAT", cmd_stat, S_TRANS},
-	{"LIST", cmd_list, S_TRANS}, {"UIDL", cmd_uidl, S_TRANS},
-	{"RETR", cmd_retr, S_TRANS}, {"TOP", cmd_top, S_TRANS},
-	{"DELE", cmd_dele, S_TRANS}, {"RSET", cmd_rset, S_TRANS},
-	{"NOOP", cmd_noop, S_TRANS}, {"QUIT", cmd_quit, S_ANY},
+	{"LIST", cmd_list, S_TRANS},	     {"UIDL", cmd_uidl, S_TRANS},
+	{"RETR", cmd_retr, S_TRANS},	     {"TOP", cmd_top, S_TRANS},
+	{"DELE", cmd_dele, S_TRANS},	     {"RSET", cmd_rset, S_TRANS},
+	{"NOOP", cmd_noop, S_TRANS},	     {"QUIT", cmd_quit, S_ANY},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -825,9 +826,14 @@ static void end_log(const struct session *s)
 {
 	char retr[48], top[48], dele[24], errors[16];
 	struct log_field f[] = {
-		{"CLIENT", s->client_addr}, {"USER", s->user}, {"RETR", retr},
-		{"TOP", top},		    {"DELE", dele},    {"ERRORS", errors},
-		{"TLS", s->in_tls ? s->tls.protocol : "no"}, {"END", end_names[s->end]},
+		{"CLIENT", s->client_addr},
+		{"USER", s->user},
+		{"RETR", retr},
+		{"TOP", top},
+		{"DELE", dele},
+		{"ERRORS", errors},
+		{"TLS", s->in_tls ? s->tls.protocol : "no"},
+		{"END", end_names[s->end]},
 	};
 
 	snprintf(retr, sizeof retr, "%u/%" PRIu64, s->retr, s->retr_bytes);

@@ -49,7 +49,8 @@ static const char usage_text[] =
 	"  --timeout SECONDS       wait for the client's next line (default 600)\n"
 	"  --session-timeout SECONDS  longest session (default 7200)\n"
 	"  --fail-delay MS         answer a failed login this long after it came (default 2000)\n"
-	"  --plaintext-login WHEN  local: login without TLS from loopback or a pipe; never (default local)\n"
+	"  --plaintext-login WHEN  local: login without TLS from loopback or a pipe; never "
+	"(default local)\n"
 	"  --log auto|journal|syslog|stderr  where log lines go (default auto)\n"
 	"  --tls-cert FILE         certificate chain (PEM) for STLS; with --tls-key\n"
 	"  --tls-key FILE          its private key, read only by the TLS helper\n"
@@ -176,7 +177,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		}
 		case 'P':
 			if (strcmp(optarg, "local") != 0 && strcmp(optarg, "never") != 0)
-				usage_error("--plaintext-login: '%s' is not local or never", optarg);
+				usage_error("--plaintext-login: '%s' is not local or never",
+					    optarg);
 			o->plaintext_never = strcmp(optarg, "never") == 0;
 			break;
 		case 'c':

@@ -73,8 +73,7 @@ bool sasl_plain(const char *b64, size_t len, char *authcid, char *passwd, size_t
 	if (!(p = memchr(c, '\0', (size_t)(buf + n - c))))
 		goto out;
 	p++;
-	size_t zlen = (size_t)(c - 1 - z), clen = (size_t)(p - 1 - c),
-	       plen = (size_t)(buf + n - p);
+	size_t zlen = (size_t)(c - 1 - z), clen = (size_t)(p - 1 - c), plen = (size_t)(buf + n - p);
 	if (memchr(p, '\0', plen) || clen == 0 || plen == 0 || clen >= cap || plen >= cap)
 		goto out;
 	if (zlen != 0 && (zlen != clen || memcmp(z, c, clen) != 0))

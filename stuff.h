@@ -17,14 +17,14 @@
 #include "io.h"
 
 struct stuffer {
-	bool top;	 /* TOP: stop after the header and lines */
-	bool header;	 /* still in the header */
-	bool bol;	 /* the next byte starts a line */
-	bool done;	 /* TOP has sent all it should */
-	uint64_t lines;	 /* TOP: body lines still to send */
+	bool top;	  /* TOP: stop after the header and lines */
+	bool header;	  /* still in the header */
+	bool bol;	  /* the next byte starts a line */
+	bool done;	  /* TOP has sent all it should */
+	uint64_t lines;	  /* TOP: body lines still to send */
 	uint64_t linelen; /* bytes of the current line so far */
-	uint64_t sent;	 /* message octets sent, without the stuffing */
-	char tail[2];	 /* the last two message octets sent */
+	uint64_t sent;	  /* message octets sent, without the stuffing */
+	char tail[2];	  /* the last two message octets sent */
 };
 
 /* stuff_init - for RETR (top false) or TOP with lines body lines. */

@@ -46,7 +46,10 @@ static const struct pop3_config cfg = {
 	.starttls = fake_starttls,
 };
 
-#define BODY(s) {s, sizeof s - 1} /* the length counts a NUL inside */
+#define BODY(s)                                                                                    \
+	{                                                                                          \
+		s, sizeof s - 1                                                                    \
+	} /* the length counts a NUL inside */
 static const struct {
 	const char *text;
 	size_t len;
@@ -64,8 +67,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void deliver_all(void)
 {
 	struct recipient r = {.addr = "Alice@Example.com"};
-	struct envelope env = {.helo = "fuzz.example", .client_addr = "", .protocol = "ESMTP",
-			       .mail_from = "f@example.org", .rcpt = &r, .nrcpt = 1};
+	struct envelope env = {.helo = "fuzz.example",
+			       .client_addr = "",
+			       .protocol = "ESMTP",
+			       .mail_from = "f@example.org",
+			       .rcpt = &r,
+			       .nrcpt = 1};
 	struct spool sp;
 	char err[256];
 	int64_t id;
@@ -73,8 +80,7 @@ static void deliver_all(void)
 	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
 		spool_init(&sp, "/dev/shm");
 		spool_write(&sp, bodies[i].text, bodies[i].len);
-		if (store_deliver(store, &env, &sp, &id, err, sizeof err) !=
-		    STORE_OK) {
+		if (store_deliver(store, &env, &sp, &id, err, sizeof err) != STORE_OK) {
 			fprintf(stderr, "store_deliver: %s\n", err);
 			exit(1);
 		}
