@@ -4,7 +4,6 @@
 # compared with the database.  Real clients over TCP: tests/pop3_clients.bats.
 
 load helpers
-load net_helpers
 load pop3_helpers
 
 setup() {

@@ -4,7 +4,6 @@
 # mpop and getmail6; and the maildrop lock between two connections.
 
 load helpers
-load net_helpers
 load pop3_helpers
 
 setup() {

@@ -1,6 +1,6 @@
 # tests/pop3_helpers.bash - for the POP3 tests: accounts and messages in
 # a real database, scripted pop3d sessions, pop3d served over TCP.
-# Load after helpers and net_helpers.
+# Load after helpers.
 #
 # Scripted sessions run ./pop3d on a file, so every command arrives
 # pipelined; replies land in $output/$lines (CR removed) and raw in

@@ -5,7 +5,6 @@
 # refusals: logins before TLS, bytes behind STLS, a second STLS.
 
 load helpers
-load net_helpers
 load tls_helpers
 load pop3_helpers
 

@@ -7,7 +7,6 @@
 # (a 25 MiB message through the spool, syslog over AF_UNIX).
 
 load helpers
-load net_helpers
 
 PROBE="$REPO/tests/sandbox-probe"
 SIGSYS_STATUS=159

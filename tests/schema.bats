@@ -5,7 +5,6 @@
 # racing on the old file.  (Version 1 to 3: tests/dsn.bats.)
 
 load helpers
-load net_helpers
 
 setup() {
 	common_setup

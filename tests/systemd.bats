@@ -10,7 +10,6 @@
 # kernel without the namespaces) skips every test, saying why.
 
 load helpers
-load net_helpers
 
 # in_c CMD... - run CMD inside the container, as root.
 in_c() {
