@@ -56,7 +56,7 @@ endif
 TLS_PKGS     = gnutls
 TLS_CFLAGS   = $(shell pkg-config --cflags $(TLS_PKGS) 2>/dev/null)
 TLS_LIBS     = $(shell pkg-config --libs $(TLS_PKGS) 2>/dev/null || echo -lgnutls)
-MAILTLS_SRCS = mailtls.c tlsserver.c tlsinfo.c log.c
+MAILTLS_SRCS = mailtls.c tlsserver.c tlsinfo.c log.c cli.c parse.c
 MAILTLS_OBJS = $(MAILTLS_SRCS:.c=.o)
 
 # The store and what it needs: every program that opens the database.
@@ -64,17 +64,17 @@ STORE = store.c store_perf.c trace.c parse.c spool.c
 
 # Everything but main(): what the fuzzer drives.
 CORE = session.c transaction.c esmtp.c $(STORE) io.c body.c reply.c log.c tlsinfo.c
-SRCS = smtpd.c checkpointer.c sandbox.c starttls.c $(CORE)
+SRCS = smtpd.c cli.c checkpointer.c sandbox.c starttls.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The administrator's tool: the same store, its own queries.
-MAILBOX_SRCS = mailbox.c mailbox_cmd.c admin.c mailfmt.c newpass.c $(STORE) log.c
+MAILBOX_SRCS = mailbox.c cli.c mailbox_cmd.c admin.c mailfmt.c newpass.c $(STORE) log.c
 MAILBOX_OBJS = $(MAILBOX_SRCS:.c=.o)
 MAILBOX_LIBS = -lcrypt
 
 # The POP3 server: its session (what the POP3 fuzzer drives), then main().
 POP3_CORE = pop3.c mailstore.c stuff.c sasl.c password.c $(STORE) io.c log.c tlsinfo.c
-POP3_SRCS = pop3d.c conn.c starttls.c $(POP3_CORE)
+POP3_SRCS = pop3d.c cli.c conn.c starttls.c $(POP3_CORE)
 POP3_OBJS = $(POP3_SRCS:.c=.o)
 POP3_LIBS = -lcrypt
 
@@ -198,10 +198,7 @@ warnings: schema.h
 			$(TLS_CFLAGS) $(MAILTLS_SRCS) || exit 1; \
 		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
 			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-			mailbox.c mailbox_cmd.c admin.c mailfmt.c newpass.c || exit 1; \
-		$$cc -std=c17 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -fsyntax-only \
-			$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-			pop3d.c conn.c pop3.c mailstore.c stuff.c sasl.c password.c || exit 1; \
+			$(MAILBOX_SRCS) $(POP3_SRCS) || exit 1; \
 	done
 
 deps:

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "limits.h"
+#include "cli.h"
 #include "log.h"
 #include "mailbox.h"
 #include "newpass.h"
@@ -30,7 +31,6 @@
 #endif
 
 #define DEFAULT_DB "/var/lib/smtpd/mail.db" /* smtpd's; tests/mailbox.bats compares */
-#define EXIT_USAGE 2
 #define DAYS_MAX   100000
 
 static const char usage_text[] =
@@ -61,33 +61,6 @@ static const char usage_text[] =
 	"  --log auto|journal|syslog|stderr  where the record of each change goes (default auto)\n"
 	"  --help, --version\n";
 
-/* usage_error - complain on stderr and exit 2. */
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("mailbox: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs("\nTry 'mailbox --help'.\n", stderr);
-	va_end(ap);
-	exit(EXIT_USAGE);
-}
-
-/* number - a decimal from min to max, or exit 2 naming what. */
-static int64_t number(const char *what, const char *s, int64_t min, int64_t max)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = (*s >= '0' && *s <= '9') ? strtoll(s, &end, 10) : -1;
-	if (v < 0 || errno || *end || v < min || v > max)
-		usage_error("%s: '%s' is not a number from %" PRId64 " to %" PRId64, what, s, min,
-			    max);
-	return v;
-}
-
 /* check_text - s is 1..max bytes with no space or control character
  * (and, for an address, no angle bracket), or exit 2. */
 static void check_text(const char *what, const char *s, size_t max, bool address)
@@ -95,12 +68,12 @@ static void check_text(const char *what, const char *s, size_t max, bool address
 	size_t n = strlen(s);
 
 	if (n == 0 || n > max)
-		usage_error("%s: '%s' is not 1 to %zu bytes", what, s, max);
+		cli_error("%s: '%s' is not 1 to %zu bytes", what, s, max);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p <= ' ' || *p == 0x7f)
-			usage_error("%s: '%s' holds a space or a control character", what, s);
+			cli_error("%s: '%s' holds a space or a control character", what, s);
 		if (address && (*p == '<' || *p == '>'))
-			usage_error("%s: '%s' holds an angle bracket", what, s);
+			cli_error("%s: '%s' holds an angle bracket", what, s);
 	}
 }
 
@@ -133,13 +106,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'd':
 			if (!*optarg)
-				usage_error("--db: empty path");
+				cli_error("--db: empty path");
 			o->db = optarg;
 			break;
 		case 'a':
 			check_text("--address", optarg, ACCOUNT_ADDRESS_MAX, true);
 			if (o->naddr == ADDRESS_ARGS_MAX)
-				usage_error("--address: more than %d", ADDRESS_ARGS_MAX);
+				cli_error("--address: more than %d", ADDRESS_ARGS_MAX);
 			o->addr[o->naddr++] = optarg;
 			o->given |= O_ADDRESS;
 			break;
@@ -153,10 +126,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			/* "-": from stdin, out of other users' sight in ps. */
 			if (!strcmp(optarg, "-") &&
 			    !newpass_read(true, stdin_hash, sizeof stdin_hash, err, sizeof err))
-				usage_error("--hash -: %s", err);
+				cli_error("--hash -: %s", err);
 			o->hash = strcmp(optarg, "-") ? optarg : stdin_hash;
 			if (!newpass_valid_hash(o->hash))
-				usage_error("--hash: not a crypt(3) hash this system can verify");
+				cli_error("--hash: not a crypt(3) hash this system can verify");
 			o->given |= O_HASH;
 			break;
 		case 'u':
@@ -173,24 +146,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->given |= O_MAILDIR;
 			break;
 		case 'o':
-			o->days = (int)number("--older-than", optarg, 0, DAYS_MAX);
+			o->days = (int)cli_number("--older-than", optarg, 0, DAYS_MAX);
 			o->given |= O_OLDER;
 			break;
 		case 'n':
 			o->given |= O_DRY_RUN;
 			break;
-		case 'l': {
-			static const char *const targets[] = {"auto", "journal", "syslog",
-							      "stderr"};
-			size_t i = 0;
-			while (i < 4 && strcmp(optarg, targets[i]) != 0)
-				i++;
-			if (i == 4)
-				usage_error("--log: '%s' is not auto, journal, syslog or stderr",
-					    optarg);
-			o->log = (enum log_target)i;
+		case 'l':
+			o->log = cli_log_target(optarg);
 			break;
-		}
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -198,9 +162,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			puts("mailbox " SMTPD_VERSION);
 			exit(0);
 		case ':':
-			usage_error("%s needs a value", argv[optind - 1]);
+			cli_error("%s needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			cli_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	memmove(argv, argv + optind, (size_t)(argc - optind) * sizeof *argv);
@@ -234,7 +198,7 @@ static const struct command *find_command(int argc, char **argv)
 	bool group = false;
 
 	if (argc == 0)
-		usage_error("no command");
+		cli_error("no command");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		const struct command *c = &commands[i];
 		if (strcmp(argv[0], c->word1) != 0)
@@ -246,10 +210,10 @@ static const struct command *find_command(int argc, char **argv)
 			return c;
 	}
 	if (group && argc < 2)
-		usage_error("'%s' needs a subcommand", argv[0]);
+		cli_error("'%s' needs a subcommand", argv[0]);
 	if (group)
-		usage_error("unknown command '%s %s'", argv[0], argv[1]);
-	usage_error("unknown command '%s'", argv[0]);
+		cli_error("unknown command '%s %s'", argv[0], argv[1]);
+	cli_error("unknown command '%s'", argv[0]);
 }
 
 /* check_command - the arguments and options fit command c, or exit 2. */
@@ -265,25 +229,25 @@ static void check_command(const struct command *c, int nargs, char **args, struc
 		 c->word2 ? c->word2 : "");
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if ((o->given & (1u << i)) && !(c->opts & (1u << i)))
-			usage_error("%s: %s does not apply", name, names[i]);
+			cli_error("%s: %s does not apply", name, names[i]);
 	if (nargs < c->nargs)
-		usage_error("%s needs %s", name, c->args);
+		cli_error("%s needs %s", name, c->args);
 	if (nargs > c->nargs)
-		usage_error("%s: unexpected argument '%s'", name, args[c->nargs]);
+		cli_error("%s: unexpected argument '%s'", name, args[c->nargs]);
 	if (__builtin_popcount(o->given & O_PASSWORD) > 1)
-		usage_error("%s: give one of --password-stdin, --generate and --hash", name);
+		cli_error("%s: give one of --password-stdin, --generate and --hash", name);
 	if ((c->opts & O_PASSWORD) && !(o->given & O_PASSWORD) && !isatty(STDIN_FILENO))
-		usage_error("%s: no terminal to ask for the password on:"
-			    " give --password-stdin, --generate or --hash",
-			    name);
+		cli_error("%s: no terminal to ask for the password on:"
+			  " give --password-stdin, --generate or --hash",
+			  name);
 	if ((c->opts & O_MBOX) && __builtin_popcount(o->given & (O_MBOX | O_MAILDIR)) != 1)
-		usage_error("%s: give one of --mbox FILE and --maildir DIR", name);
+		cli_error("%s: give one of --mbox FILE and --maildir DIR", name);
 	/* Each argument is what its placeholder in the table names. */
 	for (const char *p = c->args; *p; p += strcspn(p, " "), p += *p == ' ', args++) {
 		if (!strncmp(p, "NAME", 4))
 			check_text(name, args[0], ACCOUNT_NAME_MAX, false);
 		else if (!strncmp(p, "ID", 2))
-			o->id = number(name, args[0], 1, INT64_MAX);
+			o->id = cli_number(name, args[0], 1, INT64_MAX);
 		else
 			check_text(name, args[0], ACCOUNT_ADDRESS_MAX, true);
 	}
@@ -317,6 +281,7 @@ int main(int argc, char **argv)
 	struct store *st;
 	int n, status;
 
+	cli_init("mailbox");
 	n = parse_options(argc, argv, &o);
 	c = find_command(n, argv);
 	n -= c->word2 ? 2 : 1;

@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "log.h"
 #include "tlsinfo.h"
 #include "tlsserver.h"
@@ -76,38 +77,11 @@ struct options {
 	char **program; /* --implicit: argv of PROGRAM */
 };
 
-/* usage_error - complain on stderr and exit 2. */
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("mailtls: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs("\nTry 'mailtls --help'.\n", stderr);
-	va_end(ap);
-	exit(MAILTLS_EXIT_USAGE);
-}
-
-/* seconds - a decimal option value from 1 to 86400, or exit 2. */
-static unsigned seconds(const char *opt, const char *s)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		usage_error("--%s: '%s' is not a number", opt, s);
-	v = strtoul(s, &end, 10);
-	if (*end || v < 1 || v > 86400)
-		usage_error("--%s: '%s' is not a number from 1 to 86400", opt, s);
-	return (unsigned)v;
-}
-
 /* set_mode - one mode per run. */
 static void set_mode(struct options *o, enum mode m)
 {
 	if (o->mode != MODE_NONE && o->mode != m)
-		usage_error("--starttls, --implicit and --check exclude each other");
+		cli_error("--starttls, --implicit and --check exclude each other");
 	o->mode = m;
 }
 
@@ -141,7 +115,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const targets[] = {"auto", "journal", "syslog", "stderr"};
 	int c;
 
 	opterr = 0;
@@ -159,30 +132,24 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'c':
 			if (o->ncerts == TLS_CERTS_MAX)
-				usage_error("--cert: at most %d certificates", TLS_CERTS_MAX);
+				cli_error("--cert: at most %d certificates", TLS_CERTS_MAX);
 			o->certs[o->ncerts++] = optarg;
 			break;
 		case 'k':
 			if (o->nkeys == TLS_CERTS_MAX)
-				usage_error("--key: at most %d keys", TLS_CERTS_MAX);
+				cli_error("--key: at most %d keys", TLS_CERTS_MAX);
 			o->keys[o->nkeys++] = optarg;
 			break;
 		case 'H':
-			o->handshake_timeout = seconds("handshake-timeout", optarg);
+			o->handshake_timeout =
+				(unsigned)cli_number("--handshake-timeout", optarg, 1, 86400);
 			break;
 		case 't':
-			o->idle_timeout = seconds("timeout", optarg);
+			o->idle_timeout = (unsigned)cli_number("--timeout", optarg, 1, 86400);
 			break;
-		case 'l': {
-			size_t i = 0;
-			while (i < 4 && strcmp(optarg, targets[i]) != 0)
-				i++;
-			if (i == 4)
-				usage_error("--log: '%s' is not auto, journal, syslog or stderr",
-					    optarg);
-			o->log = (enum log_target)i;
+		case 'l':
+			o->log = cli_log_target(optarg);
 			break;
-		}
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -190,28 +157,28 @@ static void parse_options(int argc, char **argv, struct options *o)
 			puts("mailtls " SMTPD_VERSION);
 			exit(0);
 		case ':':
-			usage_error("%s needs a value", argv[optind - 1]);
+			cli_error("%s needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			cli_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (o->mode == MODE_NONE)
-		usage_error("say --starttls, --implicit or --check");
+		cli_error("say --starttls, --implicit or --check");
 	if (o->ncerts != o->nkeys)
-		usage_error("give each --cert its --key");
+		cli_error("give each --cert its --key");
 	if (o->ncerts == 0) {
 		o->certs[0] = credential("tls-cert");
 		o->keys[0] = credential("tls-key");
 		if (!o->certs[0] || !o->keys[0])
-			usage_error("no --cert and --key, and no $CREDENTIALS_DIRECTORY");
+			cli_error("no --cert and --key, and no $CREDENTIALS_DIRECTORY");
 		o->ncerts = o->nkeys = 1;
 	}
 	if (o->mode == MODE_IMPLICIT) {
 		if (optind >= argc)
-			usage_error("--implicit needs -- PROGRAM");
+			cli_error("--implicit needs -- PROGRAM");
 		o->program = argv + optind;
 	} else if (optind < argc) {
-		usage_error("unexpected argument '%s'", argv[optind]);
+		cli_error("unexpected argument '%s'", argv[optind]);
 	}
 }
 
@@ -387,6 +354,7 @@ int main(int argc, char **argv)
 		.log = LOG_TO_AUTO,
 	};
 
+	cli_init("mailtls");
 	parse_options(argc, argv, &o);
 	signal(SIGPIPE, SIG_IGN);
 	log_name("mailtls");

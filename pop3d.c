@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "io.h"
 #include "limits.h"
+#include "cli.h"
 #include "log.h"
 #include "parse.h"
 #include "pop3.h"
@@ -38,7 +39,6 @@
 #endif
 
 #define DEFAULT_DB	      "/var/lib/smtpd/mail.db"
-#define EXIT_USAGE	      2
 #define TLS_HANDSHAKE_DEFAULT 30 /* seconds: a handshake is a few round trips */
 #define TLS_IDLE_SLACK	      60 /* mailtls idles longer than pop3d waits */
 
@@ -57,59 +57,6 @@ static const char usage_text[] =
 	"  --tls-helper PATH       the TLS helper (default: mailtls beside pop3d)\n"
 	"  --tls-handshake-timeout SECONDS  longest TLS handshake (default 30)\n"
 	"  --help, --version\n";
-
-/* usage_error - complain on stderr and exit 2: never half-configured. */
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	struct stat sb;
-	va_list ap;
-
-	va_start(ap, fmt);
-	/* Under inetd, stderr is the client's socket: tell the log instead. */
-	if (fstat(STDERR_FILENO, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
-		openlog("pop3d", LOG_PID, LOG_MAIL);
-		vsyslog(LOG_ERR, fmt, ap);
-	} else {
-		fputs("pop3d: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputs("\nTry 'pop3d --help'.\n", stderr);
-	}
-	va_end(ap);
-	exit(EXIT_USAGE);
-}
-
-/* number - a decimal option value within [min, max], or exit 2. */
-static uint64_t number(const char *opt, const char *s, uint64_t min, uint64_t max)
-{
-	char *end;
-	uint64_t v;
-
-	if (*s < '0' || *s > '9')
-		usage_error("--%s: '%s' is not a number", opt, s);
-	v = strtoull(s, &end, 10);
-	if (*end || v < min || v > max)
-		usage_error("--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64, opt, s, min,
-			    max);
-	return v;
-}
-
-/* is_domain - the whole of s is a domain name. */
-static bool is_domain(const char *s)
-{
-	size_t n = parse_domain(s);
-
-	return n > 0 && s[n] == '\0';
-}
-
-/* default_hostname - this machine's name, or "localhost". */
-static const char *default_hostname(void)
-{
-	static char name[SMTP_DOMAIN_MAX + 1];
-
-	if (gethostname(name, sizeof name) != 0 || !is_domain(name))
-		return "localhost";
-	return name;
-}
 
 struct options {
 	struct pop3_config cfg;
@@ -139,7 +86,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const targets[] = {"auto", "journal", "syslog", "stderr"};
 	int c;
 
 	opterr = 0;
@@ -148,37 +94,31 @@ static void parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'd':
 			if (!*optarg)
-				usage_error("--db: empty path");
+				cli_error("--db: empty path");
 			o->db = optarg;
 			break;
 		case 'H':
-			if (!is_domain(optarg))
-				usage_error("--hostname: '%s' is not a domain name", optarg);
+			if (!cli_is_domain(optarg))
+				cli_error("--hostname: '%s' is not a domain name", optarg);
 			o->cfg.hostname = optarg;
 			break;
 		case 't':
-			o->timeout = (unsigned)number("timeout", optarg, 1, 86400);
+			o->timeout = (unsigned)cli_number("--timeout", optarg, 1, 86400);
 			break;
 		case 'T':
-			o->session_timeout = (unsigned)number("session-timeout", optarg, 1, 86400);
+			o->session_timeout =
+				(unsigned)cli_number("--session-timeout", optarg, 1, 86400);
 			break;
 		case 'F':
-			o->cfg.fail_delay_ms = (unsigned)number("fail-delay", optarg, 0, 60000);
+			o->cfg.fail_delay_ms =
+				(unsigned)cli_number("--fail-delay", optarg, 0, 60000);
 			break;
-		case 'l': {
-			size_t i = 0;
-			while (i < 4 && strcmp(optarg, targets[i]) != 0)
-				i++;
-			if (i == 4)
-				usage_error("--log: '%s' is not auto, journal, syslog or stderr",
-					    optarg);
-			o->log = (enum log_target)i;
+		case 'l':
+			o->log = cli_log_target(optarg);
 			break;
-		}
 		case 'P':
 			if (strcmp(optarg, "local") != 0 && strcmp(optarg, "never") != 0)
-				usage_error("--plaintext-login: '%s' is not local or never",
-					    optarg);
+				cli_error("--plaintext-login: '%s' is not local or never", optarg);
 			o->plaintext_never = strcmp(optarg, "never") == 0;
 			break;
 		case 'c':
@@ -192,7 +132,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'w':
 			o->tls.handshake_timeout =
-				(unsigned)number("tls-handshake-timeout", optarg, 1, 3600);
+				(unsigned)cli_number("--tls-handshake-timeout", optarg, 1, 3600);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -201,15 +141,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 			puts("pop3d " SMTPD_VERSION);
 			exit(0);
 		case ':':
-			usage_error("%s needs a value", argv[optind - 1]);
+			cli_error("%s needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			cli_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+		cli_error("unexpected argument '%s'", argv[optind]);
 	if (!o->tls.cert != !o->tls.key)
-		usage_error("--tls-cert and --tls-key go together");
+		cli_error("--tls-cert and --tls-key go together");
 }
 
 /* default_helper - mailtls in the directory of pop3d's own executable. */
@@ -287,17 +227,18 @@ int main(int argc, char **argv)
 	int fd;
 	bool network, loopback;
 
+	cli_init("pop3d");
 	conn_std_fds();
 	log_name("pop3d");
 	parse_options(argc, argv, &o);
 	if (!o.cfg.hostname)
-		o.cfg.hostname = default_hostname();
+		o.cfg.hostname = cli_hostname();
 	if (!o.tls.path)
 		o.tls.path = default_helper();
 	o.tls.log = o.log;
 	o.tls.idle_timeout = o.timeout + TLS_IDLE_SLACK;
 	if ((fd = conn_fd("pop3d", err, sizeof err)) < 0)
-		usage_error("%s", err);
+		cli_error("%s", err);
 	signal(SIGPIPE, SIG_IGN);
 	log_open(o.log);
 	conn_peer(fd, addr, sizeof addr, &network, &loopback);

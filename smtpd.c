@@ -29,6 +29,7 @@
 #include "checkpointer.h"
 #include "io.h"
 #include "limits.h"
+#include "cli.h"
 #include "log.h"
 #include "parse.h"
 #include "reply.h"
@@ -42,8 +43,7 @@
 #endif
 
 #define DEFAULT_DB	      "/var/lib/smtpd/mail.db"
-#define LISTEN_FDS_START      3 /* the first fd systemd passes */
-#define EXIT_USAGE	      2
+#define LISTEN_FDS_START      3	    /* the first fd systemd passes */
 #define LINGER_MAX	      65536 /* bytes read from a client after our last reply */
 #define DOMAINS_MAX	      1000  /* --domain options; a longer list wants a table */
 #define TLS_HANDSHAKE_DEFAULT 30    /* seconds: a handshake is a few round trips */
@@ -67,59 +67,6 @@ static const char usage_text[] =
 	"  --init-db               create or upgrade the database, then exit\n"
 	"  --checkpointer          hold the database open and checkpoint it, until SIGTERM\n"
 	"  --help, --version\n";
-
-/* usage_error - complain on stderr and exit 2: never half-configured. */
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	struct stat sb;
-	va_list ap;
-
-	va_start(ap, fmt);
-	/* Under inetd, stderr is the client's socket: tell the log instead. */
-	if (fstat(STDERR_FILENO, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
-		openlog("smtpd", LOG_PID, LOG_MAIL);
-		vsyslog(LOG_ERR, fmt, ap);
-	} else {
-		fputs("smtpd: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputs("\nTry 'smtpd --help'.\n", stderr);
-	}
-	va_end(ap);
-	exit(EXIT_USAGE);
-}
-
-/* number - a decimal option value within [min, max], or exit 2. */
-static uint64_t number(const char *opt, const char *s, uint64_t min, uint64_t max)
-{
-	char *end;
-	uint64_t v;
-
-	if (*s < '0' || *s > '9')
-		usage_error("--%s: '%s' is not a number", opt, s);
-	v = strtoull(s, &end, 10);
-	if (*end || v < min || v > max)
-		usage_error("--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64, opt, s, min,
-			    max);
-	return v;
-}
-
-/* is_domain - the whole of s is a domain name. */
-static bool is_domain(const char *s)
-{
-	size_t n = parse_domain(s);
-
-	return n > 0 && s[n] == '\0';
-}
-
-/* default_hostname - this machine's name, or "localhost". */
-static const char *default_hostname(void)
-{
-	static char name[SMTP_DOMAIN_MAX + 1];
-
-	if (gethostname(name, sizeof name) != 0 || !is_domain(name))
-		return "localhost";
-	return name;
-}
 
 struct options {
 	struct config cfg;
@@ -155,7 +102,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const targets[] = {"auto", "journal", "syslog", "stderr"};
 	static const char *domains[DOMAINS_MAX];
 	int c;
 
@@ -165,44 +111,39 @@ static void parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'd':
 			if (!*optarg)
-				usage_error("--db: empty path");
+				cli_error("--db: empty path");
 			o->db = optarg;
 			break;
 		case 'H':
-			if (!is_domain(optarg))
-				usage_error("--hostname: '%s' is not a domain name", optarg);
+			if (!cli_is_domain(optarg))
+				cli_error("--hostname: '%s' is not a domain name", optarg);
 			o->cfg.hostname = optarg;
 			break;
 		case 's':
-			o->cfg.max_size = number("max-size", optarg, 1, SMTP_MAX_SIZE_CEILING);
+			o->cfg.max_size =
+				cli_number("--max-size", optarg, 1, SMTP_MAX_SIZE_CEILING);
 			break;
 		case 'r':
 			o->cfg.max_recipients =
-				(unsigned)number("max-recipients", optarg, 1, 100000);
+				(unsigned)cli_number("--max-recipients", optarg, 1, 100000);
 			break;
 		case 'D':
-			if (!is_domain(optarg))
-				usage_error("--domain: '%s' is not a domain name", optarg);
+			if (!cli_is_domain(optarg))
+				cli_error("--domain: '%s' is not a domain name", optarg);
 			if (o->cfg.ndomains == DOMAINS_MAX)
-				usage_error("--domain: more than %d domains", DOMAINS_MAX);
+				cli_error("--domain: more than %d domains", DOMAINS_MAX);
 			domains[o->cfg.ndomains++] = optarg;
 			break;
 		case 't':
-			o->timeout = (unsigned)number("timeout", optarg, 1, 86400);
+			o->timeout = (unsigned)cli_number("--timeout", optarg, 1, 86400);
 			break;
 		case 'T':
-			o->session_timeout = (unsigned)number("session-timeout", optarg, 1, 86400);
+			o->session_timeout =
+				(unsigned)cli_number("--session-timeout", optarg, 1, 86400);
 			break;
-		case 'l': {
-			size_t i = 0;
-			while (i < 4 && strcmp(optarg, targets[i]) != 0)
-				i++;
-			if (i == 4)
-				usage_error("--log: '%s' is not auto, journal, syslog or stderr",
-					    optarg);
-			o->log = (enum log_target)i;
+		case 'l':
+			o->log = cli_log_target(optarg);
 			break;
-		}
 		case 'I':
 			o->init_db = true;
 			break;
@@ -220,7 +161,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'w':
 			o->tls.handshake_timeout =
-				(unsigned)number("tls-handshake-timeout", optarg, 1, 3600);
+				(unsigned)cli_number("--tls-handshake-timeout", optarg, 1, 3600);
 			break;
 		case 'K':
 			o->check_config = true;
@@ -232,17 +173,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 			puts("smtpd " SMTPD_VERSION);
 			exit(0);
 		case ':':
-			usage_error("%s needs a value", argv[optind - 1]);
+			cli_error("%s needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			cli_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+		cli_error("unexpected argument '%s'", argv[optind]);
 	if (!o->tls.cert != !o->tls.key)
-		usage_error("--tls-cert and --tls-key go together");
+		cli_error("--tls-cert and --tls-key go together");
 	if (o->check_config && !o->tls.cert)
-		usage_error("--check-config: no --tls-cert and --tls-key to check");
+		cli_error("--check-config: no --tls-cert and --tls-key to check");
 	o->cfg.domains = domains;
 }
 
@@ -278,15 +219,15 @@ static int connection_fd(void)
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
 	if (*end || n < 0)
-		usage_error("LISTEN_FDS='%s' is not a number", fds);
+		cli_error("LISTEN_FDS='%s' is not a number", fds);
 	if (n == 0)
 		return STDIN_FILENO;
 	if (n > 1)
-		usage_error("systemd passed %ld sockets; smtpd takes one connection", n);
+		cli_error("systemd passed %ld sockets; smtpd takes one connection", n);
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0)
-		usage_error("fd 3 from systemd is not a socket");
+		cli_error("fd 3 from systemd is not a socket");
 	if (listening)
-		usage_error("fd 3 is a listening socket: set Accept=yes in the socket unit");
+		cli_error("fd 3 is a listening socket: set Accept=yes in the socket unit");
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	return fd;
 }
@@ -505,10 +446,11 @@ int main(int argc, char **argv)
 	int fd, status;
 	bool network;
 
+	cli_init("smtpd");
 	std_fds_open();
 	parse_options(argc, argv, &o);
 	if (!o.cfg.hostname)
-		o.cfg.hostname = default_hostname();
+		o.cfg.hostname = cli_hostname();
 	o.cfg.spool_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	if (o.init_db)
 		return init_db(o.db);
