@@ -64,7 +64,7 @@ STORE = store.c store_perf.c trace.c parse.c spool.c
 
 # Everything but main(): what the fuzzer drives.
 CORE = session.c transaction.c esmtp.c $(STORE) io.c body.c reply.c log.c tlsinfo.c
-SRCS = smtpd.c cli.c checkpointer.c sandbox.c starttls.c $(CORE)
+SRCS = smtpd.c cli.c conn.c checkpointer.c sandbox.c starttls.c $(CORE)
 OBJS = $(SRCS:.c=.o)
 
 # The administrator's tool: the same store, its own queries.

@@ -1,7 +1,7 @@
 /*
  * conn.h - the connection a super-server hands a protocol program:
  * which descriptor it is, who is at the other end, and closing it
- * gently.  (smtpd.c has the same code inline; it can move here.)
+ * gently: what smtpd and pop3d share.
  */
 #ifndef SMTPD_CONN_H
 #define SMTPD_CONN_H

@@ -27,9 +27,10 @@
 #include <unistd.h>
 
 #include "checkpointer.h"
+#include "cli.h"
+#include "conn.h"
 #include "io.h"
 #include "limits.h"
-#include "cli.h"
 #include "log.h"
 #include "parse.h"
 #include "reply.h"
@@ -43,11 +44,9 @@
 #endif
 
 #define DEFAULT_DB	      "/var/lib/smtpd/mail.db"
-#define LISTEN_FDS_START      3	    /* the first fd systemd passes */
-#define LINGER_MAX	      65536 /* bytes read from a client after our last reply */
-#define DOMAINS_MAX	      1000  /* --domain options; a longer list wants a table */
-#define TLS_HANDSHAKE_DEFAULT 30    /* seconds: a handshake is a few round trips */
-#define TLS_IDLE_SLACK	      60    /* mailtls idles longer than smtpd waits */
+#define DOMAINS_MAX	      1000 /* --domain options; a longer list wants a table */
+#define TLS_HANDSHAKE_DEFAULT 30   /* seconds: a handshake is a few round trips */
+#define TLS_IDLE_SLACK	      60   /* mailtls idles longer than smtpd waits */
 
 static const char usage_text[] =
 	"usage: smtpd [options]  (one SMTP connection on stdin/stdout)\n"
@@ -185,108 +184,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (o->check_config && !o->tls.cert)
 		cli_error("--check-config: no --tls-cert and --tls-key to check");
 	o->cfg.domains = domains;
-}
-
-/* std_fds_open - make sure fds 0-2 exist, so the database can never be
- * opened as fd 2 and written to by a stray message. */
-static void std_fds_open(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
-/*
- * connection_fd - the client's socket: fd 3 when systemd passes one
- * (LISTEN_FDS=1 and LISTEN_PID ours: the socket-passing protocol of
- * sd_listen_fds(3), read here so that libsystemd need not be loaded),
- * else stdin.  Exits 2 on more than one fd or a listening socket.
- */
-static int connection_fd(void)
-{
-	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	int fd = LISTEN_FDS_START, listening = 0;
-	socklen_t len = sizeof listening;
-	char *end;
-
-	if (!pid || !fds || strtol(pid, &end, 10) != getpid() || *end)
-		return STDIN_FILENO;
-	long n = strtol(fds, &end, 10);
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
-	if (*end || n < 0)
-		cli_error("LISTEN_FDS='%s' is not a number", fds);
-	if (n == 0)
-		return STDIN_FILENO;
-	if (n > 1)
-		cli_error("systemd passed %ld sockets; smtpd takes one connection", n);
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0)
-		cli_error("fd 3 from systemd is not a socket");
-	if (listening)
-		cli_error("fd 3 is a listening socket: set Accept=yes in the socket unit");
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return fd;
-}
-
-/*
- * peer_address - the client's IP address as text into buf: from the
- * socket itself, or, when fd is not a socket, from the super-server's
- * environment (REMOTE_ADDR from systemd, TCPREMOTEIP from tcpserver).
- * Never from anything the client says.  "" when unknown.  Returns
- * whether fd is a network socket.
- */
-static bool peer_address(int fd, char *buf, size_t cap)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	unsigned char bin[16];
-	const char *env;
-
-	buf[0] = '\0';
-	/* An AF_UNIX peer is a relay in front of us (mailtls --implicit),
-	 * which passes the client's address in the environment. */
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX) {
-		if (ss.ss_family == AF_INET) {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, cap);
-		} else if (ss.ss_family == AF_INET6) {
-			struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-			if (IN6_IS_ADDR_V4MAPPED(a))
-				inet_ntop(AF_INET, &a->s6_addr[12], buf, cap);
-			else
-				inet_ntop(AF_INET6, a, buf, cap);
-		}
-		return ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
-	}
-	env = getenv("REMOTE_ADDR");
-	if (!env)
-		env = getenv("TCPREMOTEIP");
-	if (env && strlen(env) < cap &&
-	    (inet_pton(AF_INET, env, bin) == 1 || inet_pton(AF_INET6, env, bin) == 1))
-		strcpy(buf, env);
-	return false;
-}
-
-/*
- * linger - close a network connection gently.  Closing a socket with
- * unread input makes the kernel send a reset, and a client may then
- * lose our last reply (the 554 to an early talker, a 421).  So end our
- * side, then read and drop what the client still sends, for a moment.
- */
-static void linger(struct io *io)
-{
-	size_t total = 0;
-
-	if (!io_pending(io) || shutdown(io->out_fd, SHUT_WR) != 0)
-		return;
-	io_init(io, io->in_fd, io->out_fd, 1, 1);
-	while (total < LINGER_MAX && io_fill(io) == IO_OK) {
-		total += io->in_len - io->in_pos;
-		io->in_pos = io->in_len;
-	}
 }
 
 /* init_db - --init-db: create or upgrade the database ahead of the first
@@ -444,10 +341,10 @@ int main(int argc, char **argv)
 	struct store *st;
 	struct io io;
 	int fd, status;
-	bool network;
+	bool network, loopback;
 
 	cli_init("smtpd");
-	std_fds_open();
+	conn_std_fds();
 	parse_options(argc, argv, &o);
 	if (!o.cfg.hostname)
 		o.cfg.hostname = cli_hostname();
@@ -462,10 +359,11 @@ int main(int argc, char **argv)
 		return check_config(&o);
 	if (o.checkpointer)
 		return checkpointer(&o);
-	fd = connection_fd();
+	if ((fd = conn_fd("smtpd", err, sizeof err)) < 0)
+		cli_error("%s", err);
 	signal(SIGPIPE, SIG_IGN);
 	log_open(o.log);
-	network = peer_address(fd, addr, sizeof addr);
+	conn_peer(fd, addr, sizeof addr, &network, &loopback);
 	o.cfg.refuse_early_talkers = network;
 	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.timeout, o.session_timeout);
 	o.cfg.tls = implicit_tls(network);
@@ -490,6 +388,6 @@ int main(int argc, char **argv)
 	store_close(st);
 	tls_helper_close(&o.tls);
 	if (network)
-		linger(&io);
+		conn_linger(&io);
 	return status;
 }
