@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,9 +37,13 @@ void io_init(struct io *io, int in_fd, int out_fd, unsigned idle_s, unsigned ses
 	io->out_failed = false;
 	io->in_pos = io->in_len = io->out_len = 0;
 	/* A socket is ours alone: make it non-blocking, so that a write
-	 * poll() found room for cannot then block on a full buffer. */
+	 * poll() found room for cannot then block on a full buffer.  A pipe
+	 * (inetd's tests, the fuzzer) may be shared, so it stays blocking,
+	 * and io_flush writes at most PIPE_BUF to it at once: poll() promises
+	 * that much room, and no more. */
 	struct stat sb;
-	if (fstat(out_fd, &sb) == 0 && S_ISSOCK(sb.st_mode))
+	io->out_socket = fstat(out_fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
+	if (io->out_socket)
 		fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
 }
 
@@ -73,7 +78,10 @@ bool io_flush(struct io *io)
 				io->out_failed = true;
 			continue;
 		}
-		ssize_t n = write(io->out_fd, io->out + done, io->out_len - done);
+		size_t len = io->out_len - done;
+		if (!io->out_socket && len > PIPE_BUF)
+			len = PIPE_BUF;
+		ssize_t n = write(io->out_fd, io->out + done, len);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
