@@ -55,6 +55,8 @@ static const char usage_text[] =
 	"usage: mailtls --starttls [options]\n"
 	"       mailtls --implicit [options] -- PROGRAM [ARG...]\n"
 	"  --starttls              TLS on fds 0/1, plaintext on fd 3 (started by smtpd)\n"
+	"  --wait-start            with --starttls: load the credentials, then wait for\n"
+	"                          the byte S on fd 3 before the handshake\n"
 	"  --implicit              TLS first, then run PROGRAM on the plaintext side\n"
 	"  --cert FILE             certificate chain, PEM; with --key, up to twice\n"
 	"                          (ECDSA and RSA; default $CREDENTIALS_DIRECTORY/tls-cert)\n"
@@ -74,7 +76,8 @@ struct options {
 	size_t ncerts, nkeys;
 	unsigned handshake_timeout, idle_timeout;
 	enum log_target log;
-	char **program; /* --implicit: argv of PROGRAM */
+	char **program;	 /* --implicit: argv of PROGRAM */
+	bool wait_start; /* --starttls: credentials first, then wait for the go */
 };
 
 /* set_mode - one mode per run. */
@@ -106,6 +109,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"starttls", no_argument, NULL, 'S'},
 		{"implicit", no_argument, NULL, 'I'},
 		{"check", no_argument, NULL, 'C'},
+		{"wait-start", no_argument, NULL, 'W'},
 		{"cert", required_argument, NULL, 'c'},
 		{"key", required_argument, NULL, 'k'},
 		{"handshake-timeout", required_argument, NULL, 'H'},
@@ -129,6 +133,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'C':
 			set_mode(o, MODE_CHECK);
+			break;
+		case 'W':
+			o->wait_start = true;
 			break;
 		case 'c':
 			if (o->ncerts == TLS_CERTS_MAX)
@@ -164,6 +171,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->mode == MODE_NONE)
 		cli_error("say --starttls, --implicit or --check");
+	if (o->wait_start && o->mode != MODE_STARTTLS)
+		cli_error("--wait-start goes with --starttls");
 	if (o->ncerts != o->nkeys)
 		cli_error("give each --cert its --key");
 	if (o->ncerts == 0) {
@@ -267,6 +276,22 @@ static void log_ended(enum tls_status st, const char *addr, const char *err)
 }
 
 /*
+ * wait_for_start - --wait-start: smtpd starts mailtls with the
+ * connection, so that loading GnuTLS and the key happen while the client
+ * says EHLO, not after its STARTTLS; the byte HELPER_START on fd 3 says
+ * go.  False when fd 3 ends first: no STARTTLS in this session.
+ */
+static bool wait_for_start(void)
+{
+	char go;
+	ssize_t n;
+
+	while ((n = read(APP_FD, &go, 1)) < 0 && errno == EINTR)
+		;
+	return n == 1 && go == TLS_START_BYTE;
+}
+
+/*
  * run - one connection: credentials, handshake, then the mode's own
  * work.  Returns the exit status.
  */
@@ -298,6 +323,8 @@ static int run(const struct options *o)
 		       o->ncerts > 1 ? "s" : "", o->ncerts > 1 ? "s" : "");
 		goto out;
 	}
+	if (o->wait_start && !wait_for_start())
+		goto out; /* the session ended without STARTTLS */
 	st = tls_handshake(t, o->handshake_timeout, &info, err, sizeof err);
 	if (st != TLS_OK) {
 		log_event(st == TLS_FAULT ? LOG_ERR : LOG_INFO, f, 2, "TLS handshake failed");

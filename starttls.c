@@ -4,10 +4,14 @@
  * Why a standby child: the sandbox (sandbox.c) is a Landlock domain
  * that every later child inherits, so a helper exec'ed by a sandboxed
  * smtpd could read only what smtpd can read, key included.  The child
- * forked here before the sandbox is outside that domain; it does
- * nothing but wait for one byte, so it holds no client data, and smtpd
- * needs neither fork nor execve once confined.  It costs one fork per
- * connection when TLS is configured, and nothing otherwise.
+ * forked here before the sandbox is outside that domain.  It becomes
+ * mailtls --starttls --wait-start at once: GnuTLS's loading and the key
+ * (most of mailtls's start) then overlap the client's EHLO instead of
+ * following its STARTTLS, and mailtls waits for one byte before the
+ * handshake, or ends quietly when smtpd closes its end.  smtpd itself
+ * needs neither fork nor execve once confined.  The price is a fork and
+ * an exec of mailtls for every connection when TLS is configured (most
+ * senders do STARTTLS when it is offered), and nothing otherwise.
  *
  * Descriptors for mailtls --starttls (mailtls.8): 0 and 1 the network
  * connection, 3 the plaintext socket whose other end smtpd reads.
@@ -25,9 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define HELPER_FD	3   /* the plaintext socket, for mailtls */
-#define HELPER_START	'S' /* the byte that wakes the standby */
-#define LINE_GRACE_S	5   /* beyond the handshake deadline, for mailtls's line */
+#define HELPER_FD	3 /* the plaintext socket, for mailtls */
+#define LINE_GRACE_S	5 /* beyond the handshake deadline, for mailtls's line */
 #define HELPER_ARGS_MAX 16
 
 static const char *const log_names[] = {"auto", "journal", "syslog", "stderr"};
@@ -74,6 +77,8 @@ static void helper_argv(const struct tls_helper *h, const char *mode, const char
 	argv[n++] = idle;
 	argv[n++] = "--log";
 	argv[n++] = log_names[h->log];
+	if (strcmp(mode, "--starttls") == 0)
+		argv[n++] = "--wait-start";
 	argv[n] = NULL;
 }
 
@@ -98,18 +103,15 @@ int tls_helper_check(const struct tls_helper *h)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
-/* standby - the child: wait for the go, then become mailtls. */
+/* standby - the child: become mailtls --starttls --wait-start at once,
+ * so that its libraries and the key are loaded while the client is still
+ * saying EHLO; it waits for the go byte before the handshake. */
 static void __attribute__((noreturn))
 standby(const struct tls_helper *h, int net_in, int net_out, int sock)
 {
 	const char *argv[HELPER_ARGS_MAX];
-	char hs[16], idle[16], go;
-	ssize_t n;
+	char hs[16], idle[16];
 
-	while ((n = read(sock, &go, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1 || go != HELPER_START)
-		_exit(0); /* the session ended without STARTTLS */
 	helper_argv(h, "--starttls", argv, hs, idle, sizeof hs);
 	/* dup2 clears close-on-exec.  A connection on fd 3 (systemd) is
 	 * copied to 0 and 1 before the socket takes its place. */
@@ -148,7 +150,7 @@ bool tls_helper_standby(struct tls_helper *h, int net_in, int net_out, char *err
 enum starttls_result tls_helper_start(void *ctx, struct io *io, struct tls_info *info)
 {
 	struct tls_helper *h = ctx;
-	char go = HELPER_START, line[TLS_INFO_LINE_MAX + 1];
+	char go = TLS_START_BYTE, line[TLS_INFO_LINE_MAX + 1];
 	int64_t deadline = io->deadline_ms;
 	int idle = io->idle_ms;
 	size_t len;

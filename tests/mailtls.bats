@@ -73,6 +73,9 @@ assert_one_message() {
 	[[ ${lines[0]} == "mailtls: no --cert and --key, and no \$CREDENTIALS_DIRECTORY" ]]
 	run "$MAILTLS" --starttls --handshake-timeout 0 --cert "$CERTS/ec.crt" --key "$CERTS/ec.key"
 	assert_equal "$status" 2
+	run "$MAILTLS" --implicit --wait-start --cert "$CERTS/ec.crt" --key "$CERTS/ec.key" -- true
+	assert_equal "$status" 2
+	[[ ${lines[0]} == "mailtls: --wait-start goes with --starttls" ]]
 }
 
 @test "mailtls --check: good pairs pass; a key of another certificate, a missing key and an expired certificate fail" {

@@ -55,6 +55,18 @@ session_after_tls() {
 	[[ $output != *STARTTLS* ]]
 }
 
+# no_waiting_mailtls - no mailtls of this test waits for a STARTTLS.
+no_waiting_mailtls() { ! pgrep -f -- "--cert $CERTS/.*--wait-start" >/dev/null; }
+
+@test "with them, a session without STARTTLS: mailtls (started with the connection) ends with it, quietly" {
+	smtp 'EHLO client.test\r\nQUIT\r\n' "${TLSOPTS[@]}"
+	assert_codes "220" "250" "221 2.0.0"
+	# smtpd has exited; mailtls learns it from its closed fd 3, and must
+	# end on its own, saying nothing.
+	wait_until "mailtls --wait-start has ended" no_waiting_mailtls
+	! grep -q 'mailtls' "$LOG"
+}
+
 @test "with them: EHLO and HELP offer STARTTLS; before EHLO, with an argument, inside a transaction it is refused" {
 	smtp 'STARTTLS\r\nEHLO client.test\r\nHELP\r\nSTARTTLS now\r\nMAIL FROM:<a@b.test>\r\nSTARTTLS\r\nRSET\r\nQUIT\r\n' "${TLSOPTS[@]}"
 	assert_codes "220" "503 5.5.1" "250" "214 2.0.0" "501 5.5.4" "250 2.1.0" "503 5.5.1" "250 2.0.0" "221 2.0.0"
