@@ -206,7 +206,7 @@ deps:
 
 run:
 	@scripts/deps run
-	@$(MAKE) --no-print-directory smtpd
+	@$(MAKE) --no-print-directory smtpd mailbox pop3d mailtls
 	@scripts/run
 
 check:
