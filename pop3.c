@@ -66,91 +66,47 @@ static const char *const end_names[] = {
 	[END_TLS_FAILED] = "TLS handshake failed",
 };
 
-/* Every reply text, in one place.  "%s" slots are noted beside. */
-enum reply {
-	R_GREETING, /* hostname */
-	R_OK,
-	R_BYE,	    /* hostname */
-	R_BYE_DELE, /* hostname, count */
-	R_CAPA,
-	R_USER,
-	R_LOGGED_IN, /* count, octets */
-	R_STAT,	     /* count, octets */
-	R_LIST,	     /* count, octets */
-	R_SCAN,	     /* number, octets */
-	R_UIDL_ALL,
-	R_UIDL_ONE, /* number, uid */
-	R_RETR,	    /* octets */
-	R_TOP,
-	R_DELE, /* number */
-	R_RSET, /* count, octets */
-	R_STLS,
-	R_SASL_GO,
-	R_UNKNOWN,
-	R_BAD_CHARS,
-	R_TOO_LONG,
-	R_SYNTAX,  /* usage */
-	R_NO_SUCH, /* number */
-	R_DELETED, /* number */
-	R_LOG_IN_FIRST,
-	R_USER_FIRST,
-	R_LOGGED,
-	R_NEED_TLS,
-	R_AUTH_FAILED,
-	R_AUTH_LAST,
-	R_MECHANISM,
-	R_CANCELLED,
-	R_IN_USE,
-	R_SYS_TEMP,
-	R_DELE_FAILED,
-	R_NO_STLS,
-	R_TLS_ALREADY,
-	R_STLS_PIPELINED,
-	R_TOO_MANY_ERRORS,
-	R_COUNT
-};
-
-static const char *const replies[R_COUNT] = {
-	[R_GREETING] = "+OK %s POP3 ready",
-	[R_OK] = "+OK",
-	[R_BYE] = "+OK %s closing connection",
-	[R_BYE_DELE] = "+OK %s closing connection, %zu deleted",
-	[R_CAPA] = "+OK Capability list follows",
-	[R_USER] = "+OK Send the password",
-	[R_LOGGED_IN] = "+OK Logged in, %zu messages (%" PRIu64 " octets)",
-	[R_STAT] = "+OK %zu %" PRIu64,
-	[R_LIST] = "+OK %zu messages (%" PRIu64 " octets)",
-	[R_SCAN] = "+OK %zu %" PRIu64,
-	[R_UIDL_ALL] = "+OK Unique-id listing follows",
-	[R_UIDL_ONE] = "+OK %zu %s",
-	[R_RETR] = "+OK %" PRIu64 " octets",
-	[R_TOP] = "+OK Top of message follows",
-	[R_DELE] = "+OK Message %zu deleted",
-	[R_RSET] = "+OK %zu messages (%" PRIu64 " octets)",
-	[R_STLS] = "+OK Begin TLS negotiation",
-	[R_SASL_GO] = "+ ",
-	[R_UNKNOWN] = "-ERR Unknown command",
-	[R_BAD_CHARS] = "-ERR Control characters in the command",
-	[R_TOO_LONG] = "-ERR Line too long",
-	[R_SYNTAX] = "-ERR Syntax: %s",
-	[R_NO_SUCH] = "-ERR No message %s",
-	[R_DELETED] = "-ERR Message %zu is deleted",
-	[R_LOG_IN_FIRST] = "-ERR Log in first",
-	[R_USER_FIRST] = "-ERR Send USER first",
-	[R_LOGGED] = "-ERR Already logged in",
-	[R_NEED_TLS] = "-ERR [AUTH] Plaintext login is not allowed here: use STLS first",
-	[R_AUTH_FAILED] = "-ERR [AUTH] Authentication failed",
-	[R_AUTH_LAST] = "-ERR [AUTH] Authentication failed, closing connection",
-	[R_MECHANISM] = "-ERR Unsupported mechanism: only PLAIN",
-	[R_CANCELLED] = "-ERR Authentication cancelled",
-	[R_IN_USE] = "-ERR [IN-USE] The mailbox is in use by another session",
-	[R_SYS_TEMP] = "-ERR [SYS/TEMP] The mailbox is not available, try again later",
-	[R_DELE_FAILED] = "-ERR [SYS/TEMP] Could not delete the messages; none was deleted",
-	[R_NO_STLS] = "-ERR STLS is not available",
-	[R_TLS_ALREADY] = "-ERR TLS is already active",
-	[R_STLS_PIPELINED] = "-ERR Commands sent after STLS before its reply; closing connection",
-	[R_TOO_MANY_ERRORS] = "-ERR Too many errors, closing connection",
-};
+/* Every reply text, in one place: each name is its printf format, so
+ * the compiler checks every say() against the text's slots. */
+#define R_GREETING	  "+OK %s POP3 ready"
+#define R_OK		  "+OK"
+#define R_BYE		  "+OK %s closing connection"
+#define R_BYE_DELE	  "+OK %s closing connection, %zu deleted"
+#define R_CAPA		  "+OK Capability list follows"
+#define R_USER		  "+OK Send the password"
+#define R_LOGGED_IN	  "+OK Logged in, %zu messages (%" PRIu64 " octets)"
+#define R_STAT		  "+OK %zu %" PRIu64
+#define R_LIST		  "+OK %zu messages (%" PRIu64 " octets)"
+#define R_SCAN		  "+OK %zu %" PRIu64
+#define R_UIDL_ALL	  "+OK Unique-id listing follows"
+#define R_UIDL_ONE	  "+OK %zu %s"
+#define R_RETR		  "+OK %" PRIu64 " octets"
+#define R_TOP		  "+OK Top of message follows"
+#define R_DELE		  "+OK Message %zu deleted"
+#define R_RSET		  "+OK %zu messages (%" PRIu64 " octets)"
+#define R_STLS		  "+OK Begin TLS negotiation"
+#define R_SASL_GO	  "+ "
+#define R_UNKNOWN	  "-ERR Unknown command"
+#define R_BAD_CHARS	  "-ERR Control characters in the command"
+#define R_TOO_LONG	  "-ERR Line too long"
+#define R_SYNTAX	  "-ERR Syntax: %s"
+#define R_NO_SUCH	  "-ERR No message %s"
+#define R_DELETED	  "-ERR Message %zu is deleted"
+#define R_LOG_IN_FIRST	  "-ERR Log in first"
+#define R_USER_FIRST	  "-ERR Send USER first"
+#define R_LOGGED	  "-ERR Already logged in"
+#define R_NEED_TLS	  "-ERR [AUTH] Plaintext login is not allowed here: use STLS first"
+#define R_AUTH_FAILED	  "-ERR [AUTH] Authentication failed"
+#define R_AUTH_LAST	  "-ERR [AUTH] Authentication failed, closing connection"
+#define R_MECHANISM	  "-ERR Unsupported mechanism: only PLAIN"
+#define R_CANCELLED	  "-ERR Authentication cancelled"
+#define R_IN_USE	  "-ERR [IN-USE] The mailbox is in use by another session"
+#define R_SYS_TEMP	  "-ERR [SYS/TEMP] The mailbox is not available, try again later"
+#define R_DELE_FAILED	  "-ERR [SYS/TEMP] Could not delete the messages; none was deleted"
+#define R_NO_STLS	  "-ERR STLS is not available"
+#define R_TLS_ALREADY	  "-ERR TLS is already active"
+#define R_STLS_PIPELINED  "-ERR Commands sent after STLS before its reply; closing connection"
+#define R_TOO_MANY_ERRORS "-ERR Too many errors, closing connection"
 
 struct session {
 	const struct pop3_config *cfg;
@@ -178,21 +134,17 @@ struct session {
 	char line[POP3_SASL_LINE_MAX + 1];
 };
 
-/* say - send one reply line; -ERR counts as an error. */
-static void say(struct session *s, enum reply r, ...)
+/* say - send one reply line (an R_ format and its arguments); -ERR
+ * counts as an error. */
+static void __attribute__((format(printf, 2, 3))) say(struct session *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	va_start(ap, r);
-	/* The format comes from the constant table above; its slots are
-	 * noted beside each reply's name. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	io_vprintf(s->io, replies[r], ap);
-#pragma GCC diagnostic pop
+	va_start(ap, fmt);
+	io_vprintf(s->io, fmt, ap);
 	va_end(ap);
 	io_printf(s->io, "\r\n");
-	if (replies[r][0] == '-')
+	if (fmt[0] == '-')
 		s->errors++;
 }
 
@@ -851,7 +803,7 @@ enum pop3_end pop3_run(const struct pop3_config *cfg, struct io *io, struct stor
 	enum pop3_end result;
 
 	if (!s) {
-		io_printf(io, "%s\r\n", replies[R_SYS_TEMP]);
+		io_printf(io, R_SYS_TEMP "\r\n");
 		io_flush(io);
 		return POP3_FAULT;
 	}
