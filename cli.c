@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,10 @@
 
 #include "limits.h"
 #include "parse.h"
+
+#ifndef SMTPD_VERSION
+#define SMTPD_VERSION "unknown" /* make sets it */
+#endif
 
 static const char *program = "smtpd";
 
@@ -39,6 +44,22 @@ void cli_error(const char *fmt, ...)
 	}
 	va_end(ap);
 	exit(EXIT_USAGE);
+}
+
+void cli_other(int c, char **argv, const char *usage)
+{
+	switch (c) {
+	case 'h':
+		fputs(usage, stdout);
+		exit(0);
+	case 'V':
+		printf("%s %s\n", program, SMTPD_VERSION);
+		exit(0);
+	case ':':
+		cli_error("%s needs a value", argv[optind - 1]);
+	default:
+		cli_error("unknown option '%s'", argv[optind - 1]);
+	}
 }
 
 uint64_t cli_number(const char *what, const char *s, uint64_t min, uint64_t max)

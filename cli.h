@@ -24,6 +24,13 @@ void cli_init(const char *prog);
  */
 void cli_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/*
+ * cli_other - the cases every option switch ends with, for getopt_long's
+ * answer c ('h' for --help, 'V' for --version, ':' for a missing value):
+ * print usage or the version and exit 0, or refuse the option.
+ */
+void cli_other(int c, char **argv, const char *usage) __attribute__((noreturn));
+
 /* cli_number - the decimal s, from min to max, or cli_error naming what
  * (an option as written, "--timeout", or an argument's name). */
 uint64_t cli_number(const char *what, const char *s, uint64_t min, uint64_t max);

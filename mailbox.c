@@ -26,10 +26,6 @@
 #include "newpass.h"
 #include "store.h"
 
-#ifndef SMTPD_VERSION
-#define SMTPD_VERSION "unknown"
-#endif
-
 #define DEFAULT_DB "/var/lib/smtpd/mail.db" /* smtpd's; tests/mailbox.bats compares */
 #define DAYS_MAX   100000
 
@@ -155,16 +151,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'l':
 			o->log = cli_log_target(optarg);
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
-		case 'V':
-			puts("mailbox " SMTPD_VERSION);
-			exit(0);
-		case ':':
-			cli_error("%s needs a value", argv[optind - 1]);
 		default:
-			cli_error("unknown option '%s'", argv[optind - 1]);
+			cli_other(c, argv, usage_text);
 		}
 	}
 	memmove(argv, argv + optind, (size_t)(argc - optind) * sizeof *argv);

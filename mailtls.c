@@ -42,10 +42,6 @@
 #include "tlsinfo.h"
 #include "tlsserver.h"
 
-#ifndef SMTPD_VERSION
-#define SMTPD_VERSION "unknown"
-#endif
-
 #define APP_FD			  3   /* --starttls: the protocol process's socket */
 #define LISTEN_FDS_START	  3   /* the first fd systemd passes */
 #define HANDSHAKE_TIMEOUT_DEFAULT 30  /* seconds; a handshake is a few round trips */
@@ -157,16 +153,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'l':
 			o->log = cli_log_target(optarg);
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
-		case 'V':
-			puts("mailtls " SMTPD_VERSION);
-			exit(0);
-		case ':':
-			cli_error("%s needs a value", argv[optind - 1]);
 		default:
-			cli_error("unknown option '%s'", argv[optind - 1]);
+			cli_other(c, argv, usage_text);
 		}
 	}
 	if (o->mode == MODE_NONE)

@@ -34,10 +34,6 @@
 #include "store.h"
 #include "tlsinfo.h"
 
-#ifndef SMTPD_VERSION
-#define SMTPD_VERSION "unknown"
-#endif
-
 #define DEFAULT_DB	      "/var/lib/smtpd/mail.db"
 #define TLS_HANDSHAKE_DEFAULT 30 /* seconds: a handshake is a few round trips */
 #define TLS_IDLE_SLACK	      60 /* mailtls idles longer than pop3d waits */
@@ -134,16 +130,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->tls.handshake_timeout =
 				(unsigned)cli_number("--tls-handshake-timeout", optarg, 1, 3600);
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
-		case 'V':
-			puts("pop3d " SMTPD_VERSION);
-			exit(0);
-		case ':':
-			cli_error("%s needs a value", argv[optind - 1]);
 		default:
-			cli_error("unknown option '%s'", argv[optind - 1]);
+			cli_other(c, argv, usage_text);
 		}
 	}
 	if (optind < argc)

@@ -39,10 +39,6 @@
 #include "session.h"
 #include "store.h"
 
-#ifndef SMTPD_VERSION
-#define SMTPD_VERSION "unknown"
-#endif
-
 #define DEFAULT_DB	      "/var/lib/smtpd/mail.db"
 #define DOMAINS_MAX	      1000 /* --domain options; a longer list wants a table */
 #define TLS_HANDSHAKE_DEFAULT 30   /* seconds: a handshake is a few round trips */
@@ -165,16 +161,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'K':
 			o->check_config = true;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
-		case 'V':
-			puts("smtpd " SMTPD_VERSION);
-			exit(0);
-		case ':':
-			cli_error("%s needs a value", argv[optind - 1]);
 		default:
-			cli_error("unknown option '%s'", argv[optind - 1]);
+			cli_other(c, argv, usage_text);
 		}
 	}
 	if (optind < argc)
