@@ -266,7 +266,7 @@ static void log_ended(enum tls_status st, const char *addr, const char *err)
 /*
  * wait_for_start - --wait-start: smtpd starts mailtls with the
  * connection, so that loading GnuTLS and the key happen while the client
- * says EHLO, not after its STARTTLS; the byte HELPER_START on fd 3 says
+ * says EHLO, not after its STARTTLS; the byte TLS_START_BYTE on fd 3 says
  * go.  False when fd 3 ends first: no STARTTLS in this session.
  */
 static bool wait_for_start(void)

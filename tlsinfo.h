@@ -28,12 +28,13 @@
 #define TLS_SNI_MAX	  255
 #define TLS_INFO_LINE_MAX (4 + TLS_PROTOCOL_MAX + 1 + TLS_CIPHER_MAX + 1 + TLS_SNI_MAX + 1)
 
-/* mailtls's exit status: 0 when the relayed session ended, or: */
-#define MAILTLS_EXIT_FAULT 1 /* our side: certificate, key, memory */
 /* mailtls --starttls --wait-start: the byte on fd 3 that starts the
  * handshake. */
-#define TLS_START_BYTE	    'S'
-#define MAILTLS_EXIT_USAGE  2 /* a bad command line */
+#define TLS_START_BYTE 'S'
+
+/* mailtls's exit status: 0 when the relayed session ended, or: */
+#define MAILTLS_EXIT_FAULT  1 /* our side: certificate, key, memory */
+#define MAILTLS_EXIT_USAGE  2 /* a bad command line (cli.h's EXIT_USAGE) */
 #define MAILTLS_EXIT_CLIENT 3 /* the handshake failed or timed out */
 
 struct tls_info {
