@@ -4,14 +4,14 @@
  * Why a standby child: the sandbox (sandbox.c) is a Landlock domain
  * that every later child inherits, so a helper exec'ed by a sandboxed
  * smtpd could read only what smtpd can read, key included.  The child
- * forked here before the sandbox is outside that domain.  It becomes
- * mailtls --starttls --wait-start at once: GnuTLS's loading and the key
- * (most of mailtls's start) then overlap the client's EHLO instead of
- * following its STARTTLS, and mailtls waits for one byte before the
- * handshake, or ends quietly when smtpd closes its end.  smtpd itself
- * needs neither fork nor execve once confined.  The price is a fork and
- * an exec of mailtls for every connection when TLS is configured (most
- * senders do STARTTLS when it is offered), and nothing otherwise.
+ * spawned here before the sandbox is outside that domain.  It is
+ * mailtls --starttls --wait-start from the start: GnuTLS's loading and
+ * the key (most of mailtls's start) then overlap the client's EHLO
+ * instead of following its STARTTLS, and mailtls waits for one byte
+ * before the handshake, or ends quietly when smtpd closes its end.
+ * smtpd itself needs neither fork nor execve once confined.  The price
+ * is an exec of mailtls for every connection when TLS is configured
+ * (most senders do STARTTLS when it is offered), and nothing otherwise.
  *
  * Descriptors for mailtls --starttls (mailtls.8): 0 and 1 the network
  * connection, 3 the plaintext socket whose other end smtpd reads.
@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,46 +104,48 @@ int tls_helper_check(const struct tls_helper *h)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
-/* standby - the child: become mailtls --starttls --wait-start at once,
- * so that its libraries and the key are loaded while the client is still
- * saying EHLO; it waits for the go byte before the handshake. */
-static void __attribute__((noreturn))
-standby(const struct tls_helper *h, int net_in, int net_out, int sock)
+/*
+ * tls_helper_standby - the standby is mailtls --starttls --wait-start at
+ * once, so that its libraries and the key load while the client is still
+ * saying EHLO; it waits for the go byte before the handshake.
+ * posix_spawn, not fork: smtpd shares no pages with the child, so none
+ * of its writes while opening the database is a copy-on-write fault.
+ */
+bool tls_helper_standby(struct tls_helper *h, int net_in, int net_out, char *err, size_t cap)
 {
 	const char *argv[HELPER_ARGS_MAX];
 	char hs[16], idle[16];
-
-	helper_argv(h, "--starttls", argv, hs, idle, sizeof hs);
-	/* dup2 clears close-on-exec.  A connection on fd 3 (systemd) is
-	 * copied to 0 and 1 before the socket takes its place. */
-	if (dup2(net_in, STDIN_FILENO) < 0 || dup2(net_out, STDOUT_FILENO) < 0 ||
-	    dup2(sock, HELPER_FD) < 0)
-		_exit(1);
-	signal(SIGPIPE, SIG_DFL);
-	execv(h->path, (char *const *)argv);
-	_exit(1); /* no line on the socket: smtpd logs our fault */
-}
-
-bool tls_helper_standby(struct tls_helper *h, int net_in, int net_out, char *err, size_t cap)
-{
-	int sp[2];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t dfl;
+	int sp[2], r;
 
 	h->ctl = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
 		snprintf(err, cap, "socketpair: %s", strerror(errno));
 		return false;
 	}
-	if ((h->pid = fork()) < 0) {
-		snprintf(err, cap, "fork: %s", strerror(errno));
+	helper_argv(h, "--starttls", argv, hs, idle, sizeof hs);
+	/* dup2 clears close-on-exec.  A connection on fd 3 (systemd) is
+	 * copied to 0 and 1 before the socket takes its place. */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, net_in, STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, net_out, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, sp[1], HELPER_FD);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawn(&h->pid, h->path, &fa, &attr, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(sp[1]);
+	if (r != 0) {
+		snprintf(err, cap, "cannot run %s: %s", h->path, strerror(r));
 		close(sp[0]);
-		close(sp[1]);
 		return false;
 	}
-	if (h->pid == 0) {
-		close(sp[0]);
-		standby(h, net_in, net_out, sp[1]);
-	}
-	close(sp[1]);
 	h->ctl = sp[0];
 	return true;
 }

@@ -40,12 +40,13 @@ bool tls_helper_usable(const struct tls_helper *h, char *err, size_t cap);
 int tls_helper_check(const struct tls_helper *h);
 
 /*
- * tls_helper_standby - fork the process that will become mailtls, with
- * the network connection on net_in/net_out.  Called before the sandbox:
- * the child stays outside it, so that mailtls can read the key while
- * smtpd cannot.  It waits for one byte on the socketpair, then execs
- * mailtls --starttls; at the end of the stream it exits.  false with
- * the reason in err.
+ * tls_helper_standby - start mailtls --starttls --wait-start with the
+ * network connection on net_in/net_out and a socketpair to us.  Called
+ * before the sandbox: the child stays outside it, so that mailtls can
+ * read the key while smtpd cannot.  mailtls loads its credentials, then
+ * waits for one byte on the socketpair before the handshake; at the end
+ * of the stream it exits.  false with the reason in err (mailtls could
+ * not be started).
  */
 bool tls_helper_standby(struct tls_helper *h, int net_in, int net_out, char *err, size_t cap);
 
