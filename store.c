@@ -84,8 +84,9 @@ static const char *const stmt_sql[S_COUNT] = {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT];
-	int queue_fd; /* the database file again, for the writers' queue */
-	bool queued;  /* begin_write got a place in the queue */
+	int queue_fd;	   /* the database file again, for the writers' queue */
+	bool queued;	   /* begin_write got a place in the queue */
+	int64_t waited_ms; /* how long the last begin_write waited in all */
 };
 
 /* now_ms - the monotonic clock in milliseconds. */
@@ -103,12 +104,15 @@ static int64_t now_ms(void)
  * code; end_write leaves the queue whatever happened. */
 static int begin_write(struct store *st)
 {
-	int64_t deadline = now_ms() + STORE_BUSY_TIMEOUT_MS, left;
+	int64_t start = now_ms(), deadline = start + STORE_BUSY_TIMEOUT_MS, left;
+	int rc;
 
 	st->queued = queue_enter(st->queue_fd, STORE_BUSY_TIMEOUT_MS);
 	left = deadline - now_ms();
 	sqlite3_busy_timeout(st->db, left > 0 ? (int)left : 0);
-	return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	st->waited_ms = now_ms() - start;
+	return rc;
 }
 
 /* end_write - give the next writer its turn */
@@ -346,7 +350,7 @@ enum store_status store_deliver(struct store *st, const struct envelope *env, st
 {
 	char hdr[TRACE_MAX], when[32];
 	sqlite3_stmt *m = st->stmt[S_MESSAGE], *r = st->stmt[S_RECIPIENT];
-	const char *what = "cannot begin";
+	const char *const begin = "cannot begin", *what = begin;
 	size_t hdrlen;
 	int rc;
 	struct tm tm;
@@ -408,6 +412,11 @@ out:
 		 * is the spool's, which SQLite knows nothing of. */
 		if (rc == SQLITE_TOOBIG)
 			snprintf(err, errlen, "%s", what);
+		else if (what == begin)
+			/* How long the queue and the lock took together: the
+			 * log shows the one deadline (STORE_BUSY_TIMEOUT_MS). */
+			snprintf(err, errlen, "%s after %" PRId64 " ms: %s", what, st->waited_ms,
+				 sqlite3_errmsg(st->db));
 		else if (rc == SQLITE_IOERR_SHORT_READ)
 			snprintf(err, errlen, "%s: the spool could not be read back whole", what);
 		else
