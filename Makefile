@@ -74,7 +74,7 @@ MAILBOX_LIBS = -lcrypt
 
 # The POP3 server: its session (what the POP3 fuzzer drives), then main().
 POP3_CORE = pop3.c mailstore.c stuff.c sasl.c password.c $(STORE) io.c log.c tlsinfo.c
-POP3_SRCS = pop3d.c cli.c conn.c starttls.c $(POP3_CORE)
+POP3_SRCS = pop3d.c cli.c conn.c sandbox.c starttls.c $(POP3_CORE)
 POP3_OBJS = $(POP3_SRCS:.c=.o)
 POP3_LIBS = -lcrypt
 
@@ -137,13 +137,16 @@ mailtls-asan: $(addprefix build-asan/,$(MAILTLS_OBJS))
 
 # The plain build but for sandbox.o, and linked dynamically (memcheck
 # replaces malloc() through the dynamic loader): what
-# tests/valgrind-smtpd runs.
+# tests/valgrind-smtpd and tests/valgrind-pop3d run.
 build-nosandbox/sandbox.o: sandbox.c
 	@mkdir -p build-nosandbox
 	$(CC) $(ALL_CFLAGS) -DSMTPD_NO_SANDBOX -c -o $@ $<
 
 smtpd-nosandbox: $(filter-out sandbox.o,$(OBJS)) build-nosandbox/sandbox.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+pop3d-nosandbox: $(filter-out sandbox.o,$(POP3_OBJS)) build-nosandbox/sandbox.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(POP3_LIBS)
 
 build-fuzz/%.o: %.c schema.h
 	@mkdir -p build-fuzz
@@ -288,7 +291,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -f smtpd mailtls smtpd-asan mailtls-asan fuzz-tlsinfo smtpd-nosandbox tests/sandbox-probe \
+	rm -f smtpd mailtls smtpd-asan mailtls-asan fuzz-tlsinfo smtpd-nosandbox pop3d-nosandbox tests/sandbox-probe \
 		tests/sandbox-probe.d fuzz-session mailbox mailbox-asan pop3d pop3d-asan fuzz-pop3 \
 		*.o *.d schema.h
 	rm -rf build-asan build-fuzz build-nosandbox tests/fuzz/seeds.d tests/fuzz/seeds-pop3.d

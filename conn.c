@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+
 #define LISTEN_FDS_START 3     /* the first fd systemd passes */
 #define LINGER_MAX	 65536 /* bytes read from a client after our last reply */
 
@@ -110,4 +112,24 @@ void conn_linger(struct io *io)
 		total += io->in_len - io->in_pos;
 		io->in_pos = io->in_len;
 	}
+}
+
+bool conn_confine(const char *db, const char *spool_dir, struct log_field field)
+{
+	struct sandbox_policy p = {.db_path = db, .spool_dir = spool_dir};
+	char err[512];
+	struct log_field f[] = {field, {"REASON", err}};
+
+	switch (sandbox_apply(&p, err, sizeof err)) {
+	case SANDBOX_FAILED:
+		log_event(LOG_ERR, f, 2, "cannot enter the sandbox");
+		return false;
+	case SANDBOX_PARTIAL:
+		log_event(LOG_WARNING, f, 2, "sandbox incomplete on this system");
+		break;
+	case SANDBOX_FULL:
+	case SANDBOX_OFF:
+		break;
+	}
+	return true;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "io.h"
+#include "log.h"
 
 /* conn_std_fds - make sure fds 0-2 exist, so that no file opened later
  * becomes fd 2 and receives a stray message. */
@@ -34,5 +35,15 @@ void conn_peer(int fd, char *buf, size_t cap, bool *network, bool *loopback);
  * drop what the client still sends for a moment, so that a reset does
  * not destroy our last reply. */
 void conn_linger(struct io *io);
+
+/*
+ * conn_confine - confine this process to the database's directory and
+ * spool_dir for good (sandbox.c), once the log, the database and the
+ * connection are open and before the client's first byte is read.  A
+ * kernel without Landlock is logged and accepted.  false if the sandbox
+ * could not be applied (logged with field, e.g. the client): the
+ * process must not go on.
+ */
+bool conn_confine(const char *db, const char *spool_dir, struct log_field field);
 
 #endif

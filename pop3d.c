@@ -249,9 +249,16 @@ int main(int argc, char **argv)
 	if (!st) {
 		struct log_field f[] = {{"CLIENT", addr}, {"REASON", err}};
 		log_event(LOG_ERR, f, 2, "cannot open the mailbox database");
+	}
+	/* The same sandbox as smtpd's: the database's directory and $TMPDIR
+	 * (SQLite's temporary files), nothing to execute, no network. */
+	if (!st || !conn_confine(o.db, getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+				 (struct log_field){"CLIENT", addr})) {
 		io_printf(&io, "-ERR [SYS/TEMP] %s POP3 not available, try again later\r\n",
 			  o.cfg.hostname);
 		io_flush(&io);
+		if (st)
+			store_close(st);
 		tls_helper_close(&o.tls);
 		return 1;
 	}

@@ -34,7 +34,6 @@
 #include "log.h"
 #include "parse.h"
 #include "reply.h"
-#include "sandbox.h"
 #include "starttls.h"
 #include "session.h"
 #include "store.h"
@@ -189,32 +188,6 @@ static int init_db(const char *path)
 	return 0;
 }
 
-/*
- * enter_sandbox - confine this process to the database's directory and
- * the spool (sandbox.c), after the log and the database are open.  A
- * kernel without Landlock is logged and accepted.  false if the sandbox
- * could not be applied (logged with field, e.g. the client).
- */
-static bool enter_sandbox(const struct options *o, struct log_field field)
-{
-	struct sandbox_policy p = {.db_path = o->db, .spool_dir = o->cfg.spool_dir};
-	char err[512];
-	struct log_field f[] = {field, {"REASON", err}};
-
-	switch (sandbox_apply(&p, err, sizeof err)) {
-	case SANDBOX_FAILED:
-		log_event(LOG_ERR, f, 2, "cannot enter the sandbox");
-		return false;
-	case SANDBOX_PARTIAL:
-		log_event(LOG_WARNING, f, 2, "sandbox incomplete on this system");
-		break;
-	case SANDBOX_FULL:
-	case SANDBOX_OFF:
-		break;
-	}
-	return true;
-}
-
 /* checkpointer - --checkpointer: open, confine, then run until SIGTERM.
  * A database that cannot be opened is a setup error (exit 2). */
 static int checkpointer(const struct options *o)
@@ -230,7 +203,7 @@ static int checkpointer(const struct options *o)
 		log_event(LOG_ERR, f, 2, "checkpointer cannot open the database");
 		return EXIT_USAGE;
 	}
-	if (!enter_sandbox(o, f[0])) {
+	if (!conn_confine(o->db, o->cfg.spool_dir, f[0])) {
 		store_close(st);
 		return 1;
 	}
@@ -366,7 +339,7 @@ int main(int argc, char **argv)
 		io_flush(&io);
 		return 1;
 	}
-	if (!enter_sandbox(&o, (struct log_field){"CLIENT", addr})) {
+	if (!conn_confine(o.db, o.cfg.spool_dir, (struct log_field){"CLIENT", addr})) {
 		store_close(st);
 		reply(&io, RPL_UNAVAILABLE, o.cfg.hostname);
 		io_flush(&io);

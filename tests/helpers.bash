@@ -511,6 +511,19 @@ server_children() {
 	cat "/proc/$SERVER_PID/task/$SERVER_PID/children" 2>/dev/null || true
 }
 
+# assert_confined PID - no_new_privs, one seccomp filter, and the limits
+# of sandbox.c (smtpd and pop3d).
+assert_confined() {
+	local st=/proc/$1/status lim=/proc/$1/limits
+	assert_equal "$(awk '$1 == "NoNewPrivs:" {print $2}' "$st")" 1
+	assert_equal "$(awk '$1 == "Seccomp:" {print $2}' "$st")" 2
+	assert_equal "$(awk '$1 == "Seccomp_filters:" {print $2}' "$st")" 1
+	assert_equal "$(grep '^Max core file size' "$lim" | awk '{print $5, $6}')" "0 0"
+	assert_equal "$(grep '^Max open files' "$lim" | awk '{print $4, $5}')" "32 32"
+	assert_equal "$(grep '^Max processes' "$lim" | awk '{print $3, $4}')" "0 0"
+	assert_equal "$(grep '^Max data size' "$lim" | awk '{print $4, $5}')" "268435456 268435456"
+}
+
 # server_idle - wait until every smtpd the server spawned has exited.
 # smtpd sends its last reply before it closes the database, and the last
 # connection to close a WAL database checkpoints under an exclusive lock,

@@ -36,6 +36,36 @@ body_lf() {
 	sed 's/\r$//' "$BATS_TEST_TMPDIR/body.$1"
 }
 
+@test "a running pop3d is confined as smtpd is: no_new_privs, the seccomp filter and the limits; RETR and DELE work" {
+	[[ -z ${SANITIZED:-}${VALGRIND:-} ]] || skip "the sanitizer and valgrind builds have no sandbox"
+	serve_pop3
+	local c greeting pid size want
+	size=$(q 'SELECT size FROM messages WHERE id = 1')
+	want=$(body_lf 1)
+	exec {c}<>"/dev/tcp/127.0.0.1/$PORT"
+	read -r -t 10 greeting <&"$c"
+	assert_equal "$greeting" $'+OK pop.test POP3 ready\r'
+	# The greeting comes after the sandbox (pop3d.c): it is in place now.
+	wait_until "the server started no pop3d" eval '[[ -n $(server_children) ]]'
+	pid=$(server_children)
+	pid=${pid// /}
+	assert_equal "$(readlink "/proc/$pid/exe")" "$(readlink -f "$POP3D")"
+	assert_confined "$pid"
+	printf 'USER alice\r\nPASS open sesame\r\nRETR 1\r\nDELE 1\r\nQUIT\r\n' >&"$c"
+	output=$(timeout 10 cat <&"$c" | tr -d '\r')
+	exec {c}>&-
+	mapfile -t lines <<<"$output"
+	assert_equal "${lines[0]}" "+OK Send the password"
+	assert_equal "${lines[1]}" "+OK Logged in, 3 messages ($(q 'SELECT sum(size) FROM messages') octets)"
+	assert_equal "${lines[2]}" "+OK $size octets"
+	assert_equal "$(printf '%s\n' "${lines[@]:3:${#lines[@]}-6}")" "$want"
+	assert_equal "${lines[-3]}" "."
+	assert_equal "${lines[-2]}" "+OK Message 1 deleted"
+	assert_equal "${lines[-1]}" "+OK pop.test closing connection, 1 deleted"
+	server_idle
+	assert_equal "$(q "SELECT s.message_id, s.deleted_at IS NOT NULL FROM mailbox_state s JOIN accounts a ON a.id = s.account_id WHERE a.name = 'alice'")" "1|1"
+}
+
 @test "poplib: CAPA, STAT, LIST, UIDL, RETR and TOP 0 of every message, equal to the database" {
 	serve_pop3
 	run python3 "$POP3PY" poplib 127.0.0.1 "$PORT" alice 'open sesame' "$DB"

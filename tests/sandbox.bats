@@ -70,18 +70,6 @@ session_pid() {
 	echo "${kids// /}"
 }
 
-# assert_confined PID - no_new_privs, one seccomp filter, and the limits.
-assert_confined() {
-	local st=/proc/$1/status lim=/proc/$1/limits
-	assert_equal "$(awk '$1 == "NoNewPrivs:" {print $2}' "$st")" 1
-	assert_equal "$(awk '$1 == "Seccomp:" {print $2}' "$st")" 2
-	assert_equal "$(awk '$1 == "Seccomp_filters:" {print $2}' "$st")" 1
-	assert_equal "$(grep '^Max core file size' "$lim" | awk '{print $5, $6}')" "0 0"
-	assert_equal "$(grep '^Max open files' "$lim" | awk '{print $4, $5}')" "32 32"
-	assert_equal "$(grep '^Max processes' "$lim" | awk '{print $3, $4}')" "0 0"
-	assert_equal "$(grep '^Max data size' "$lim" | awk '{print $4, $5}')" "268435456 268435456"
-}
-
 @test "after the policy, /etc/passwd cannot be opened" {
 	needs_landlock
 	probe read /etc/passwd
