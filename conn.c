@@ -12,10 +12,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "sandbox.h"
 
 #define LISTEN_FDS_START 3     /* the first fd systemd passes */
 #define LINGER_MAX	 65536 /* bytes read from a client after our last reply */
+#define TLS_IDLE_SLACK	 60    /* mailtls idles longer than we wait */
 
 void conn_std_fds(void)
 {
@@ -132,4 +134,103 @@ bool conn_confine(const char *db, const char *spool_dir, struct log_field field)
 		break;
 	}
 	return true;
+}
+
+bool conn_option(int c, const char *arg, struct conn_options *co)
+{
+	switch (c) {
+	case 'd':
+		if (!*arg)
+			cli_error("--db: empty path");
+		co->db = arg;
+		return true;
+	case 'H':
+		if (!cli_is_domain(arg))
+			cli_error("--hostname: '%s' is not a domain name", arg);
+		co->hostname = arg;
+		return true;
+	case 't':
+		co->timeout = (unsigned)cli_number("--timeout", arg, 1, 86400);
+		return true;
+	case 'T':
+		co->session_timeout = (unsigned)cli_number("--session-timeout", arg, 1, 86400);
+		return true;
+	case 'l':
+		co->log = cli_log_target(arg);
+		return true;
+	case 'c':
+		co->tls.cert = arg;
+		return true;
+	case 'k':
+		co->tls.key = arg;
+		return true;
+	case 'x':
+		co->tls.path = arg;
+		return true;
+	case 'w':
+		co->tls.handshake_timeout =
+			(unsigned)cli_number("--tls-handshake-timeout", arg, 1, 3600);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* default_helper - mailtls in the directory of our own executable. */
+static const char *default_helper(void)
+{
+	static char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof "/mailtls");
+	char *slash;
+
+	if (n <= 0)
+		return "mailtls";
+	path[n] = '\0';
+	if (!(slash = strrchr(path, '/')))
+		return "mailtls";
+	strcpy(slash, "/mailtls");
+	return path;
+}
+
+void conn_options_done(struct conn_options *co)
+{
+	if (!co->tls.cert != !co->tls.key)
+		cli_error("--tls-cert and --tls-key go together");
+	if (!co->hostname)
+		co->hostname = cli_hostname();
+	if (!co->tls.path)
+		co->tls.path = default_helper();
+	co->tls.log = co->log;
+	co->tls.idle_timeout = co->timeout + TLS_IDLE_SLACK;
+}
+
+bool conn_offer_tls(struct conn_options *co, struct io *io, const char *addr, const char *verb)
+{
+	char err[512];
+	struct log_field f[] = {{"CLIENT", addr}, {"REASON", err}};
+
+	if (!co->tls.cert)
+		return false;
+	if (!tls_helper_usable(&co->tls, err, sizeof err) ||
+	    !tls_helper_standby(&co->tls, io->in_fd, io->out_fd, err, sizeof err)) {
+		log_event(LOG_ERR, f, 2, "%s not offered", verb);
+		return false;
+	}
+	return true;
+}
+
+const struct tls_info *conn_implicit_tls(bool network)
+{
+	static struct tls_info info;
+	const char *p = getenv("TLS_PROTOCOL"), *c = getenv("TLS_CIPHER");
+	char line[TLS_INFO_LINE_MAX + 1];
+	int n;
+
+	if (network || !p || !c)
+		return NULL;
+	n = snprintf(line, sizeof line, "tls %s %s -", p, c);
+	if (n < 0 || (size_t)n >= sizeof line ||
+	    tls_info_parse(line, (size_t)n, &info) != TLS_LINE_OK)
+		return NULL;
+	return &info;
 }

@@ -34,13 +34,9 @@
 #include "store.h"
 #include "tlsinfo.h"
 
-#define DEFAULT_DB	      "/var/lib/smtpd/mail.db"
-#define TLS_HANDSHAKE_DEFAULT 30 /* seconds: a handshake is a few round trips */
-#define TLS_IDLE_SLACK	      60 /* mailtls idles longer than pop3d waits */
-
 static const char usage_text[] =
 	"usage: pop3d [options]  (one POP3 connection on stdin/stdout)\n"
-	"  --db PATH               mailbox database (default " DEFAULT_DB ")\n"
+	"  --db PATH               mailbox database (default " CONN_DEFAULT_DB ")\n"
 	"  --hostname NAME         name in the greeting (default: host name)\n"
 	"  --timeout SECONDS       wait for the client's next line (default 600)\n"
 	"  --session-timeout SECONDS  longest session (default 7200)\n"
@@ -56,28 +52,17 @@ static const char usage_text[] =
 
 struct options {
 	struct pop3_config cfg;
-	const char *db;
-	unsigned timeout, session_timeout;
-	enum log_target log;
+	struct conn_options conn; /* --db, --hostname, --timeout, --log, --tls-* */
 	bool plaintext_never;
-	struct tls_helper tls;
 };
 
 /* parse_options - fill o from argv, or exit 2 with a message. */
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"hostname", required_argument, NULL, 'H'},
-		{"timeout", required_argument, NULL, 't'},
-		{"session-timeout", required_argument, NULL, 'T'},
+		CONN_LONGOPTS,
 		{"fail-delay", required_argument, NULL, 'F'},
-		{"log", required_argument, NULL, 'l'},
 		{"plaintext-login", required_argument, NULL, 'P'},
-		{"tls-cert", required_argument, NULL, 'c'},
-		{"tls-key", required_argument, NULL, 'k'},
-		{"tls-helper", required_argument, NULL, 'x'},
-		{"tls-handshake-timeout", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -87,48 +72,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 	opterr = 0;
 	/* The leading ':' makes a missing value ':' rather than '?'. */
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (conn_option(c, optarg, &o->conn))
+			continue;
 		switch (c) {
-		case 'd':
-			if (!*optarg)
-				cli_error("--db: empty path");
-			o->db = optarg;
-			break;
-		case 'H':
-			if (!cli_is_domain(optarg))
-				cli_error("--hostname: '%s' is not a domain name", optarg);
-			o->cfg.hostname = optarg;
-			break;
-		case 't':
-			o->timeout = (unsigned)cli_number("--timeout", optarg, 1, 86400);
-			break;
-		case 'T':
-			o->session_timeout =
-				(unsigned)cli_number("--session-timeout", optarg, 1, 86400);
-			break;
 		case 'F':
 			o->cfg.fail_delay_ms =
 				(unsigned)cli_number("--fail-delay", optarg, 0, 60000);
-			break;
-		case 'l':
-			o->log = cli_log_target(optarg);
 			break;
 		case 'P':
 			if (strcmp(optarg, "local") != 0 && strcmp(optarg, "never") != 0)
 				cli_error("--plaintext-login: '%s' is not local or never", optarg);
 			o->plaintext_never = strcmp(optarg, "never") == 0;
-			break;
-		case 'c':
-			o->tls.cert = optarg;
-			break;
-		case 'k':
-			o->tls.key = optarg;
-			break;
-		case 'x':
-			o->tls.path = optarg;
-			break;
-		case 'w':
-			o->tls.handshake_timeout =
-				(unsigned)cli_number("--tls-handshake-timeout", optarg, 1, 3600);
 			break;
 		default:
 			cli_other(c, argv, usage_text);
@@ -136,77 +90,19 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		cli_error("unexpected argument '%s'", argv[optind]);
-	if (!o->tls.cert != !o->tls.key)
-		cli_error("--tls-cert and --tls-key go together");
-}
-
-/* default_helper - mailtls in the directory of pop3d's own executable. */
-static const char *default_helper(void)
-{
-	static char path[4096];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof "/mailtls");
-	char *slash;
-
-	if (n <= 0)
-		return "mailtls";
-	path[n] = '\0';
-	if (!(slash = strrchr(path, '/')))
-		return "mailtls";
-	strcpy(slash, "/mailtls");
-	return path;
-}
-
-/*
- * implicit_tls - TLS that mailtls --implicit set up in front of us, as
- * it says in TLS_PROTOCOL and TLS_CIPHER; NULL without, or when the
- * connection is a network socket (then it cannot be so).
- */
-static const struct tls_info *implicit_tls(bool network)
-{
-	static struct tls_info info;
-	const char *p = getenv("TLS_PROTOCOL"), *c = getenv("TLS_CIPHER");
-	char line[TLS_INFO_LINE_MAX + 1];
-	int n;
-
-	if (network || !p || !c)
-		return NULL;
-	n = snprintf(line, sizeof line, "tls %s %s -", p, c);
-	if (n < 0 || (size_t)n >= sizeof line ||
-	    tls_info_parse(line, (size_t)n, &info) != TLS_LINE_OK)
-		return NULL;
-	return &info;
-}
-
-/*
- * offer_tls - with --tls-cert and --tls-key, make STLS possible: check
- * the files and keep the helper ready.  A certificate that is set but
- * unusable is logged, and STLS is then not offered.
- */
-static void offer_tls(struct options *o, struct io *io, const char *addr)
-{
-	char err[512];
-	struct log_field f[] = {{"CLIENT", addr}, {"REASON", err}};
-
-	if (!o->tls.cert)
-		return;
-	if (!tls_helper_usable(&o->tls, err, sizeof err) ||
-	    !tls_helper_standby(&o->tls, io->in_fd, io->out_fd, err, sizeof err)) {
-		log_event(LOG_ERR, f, 2, "STLS not offered");
-		return;
-	}
-	o->cfg.starttls = tls_helper_start;
-	o->cfg.starttls_ctx = &o->tls;
+	conn_options_done(&o->conn);
+	o->cfg.hostname = o->conn.hostname;
 }
 
 int main(int argc, char **argv)
 {
 	struct options o = {
 		.cfg = {.fail_delay_ms = POP3_FAIL_DELAY_MS_DEFAULT},
-		.db = DEFAULT_DB,
-		.timeout = POP3_TIMEOUT_DEFAULT,
-		.session_timeout = POP3_SESSION_TIMEOUT_DEFAULT,
-		.log = LOG_TO_AUTO,
-		.tls = {.handshake_timeout = TLS_HANDSHAKE_DEFAULT, .ctl = -1},
+		.conn = {.db = CONN_DEFAULT_DB,
+			 .timeout = POP3_TIMEOUT_DEFAULT,
+			 .session_timeout = POP3_SESSION_TIMEOUT_DEFAULT,
+			 .log = LOG_TO_AUTO,
+			 .tls = {.handshake_timeout = CONN_TLS_HANDSHAKE_DEFAULT, .ctl = -1}},
 	};
 	char addr[INET6_ADDRSTRLEN], err[512];
 	struct store *st;
@@ -219,16 +115,10 @@ int main(int argc, char **argv)
 	conn_std_fds();
 	log_name("pop3d");
 	parse_options(argc, argv, &o);
-	if (!o.cfg.hostname)
-		o.cfg.hostname = cli_hostname();
-	if (!o.tls.path)
-		o.tls.path = default_helper();
-	o.tls.log = o.log;
-	o.tls.idle_timeout = o.timeout + TLS_IDLE_SLACK;
 	if ((fd = conn_fd("pop3d", err, sizeof err)) < 0)
 		cli_error("%s", err);
 	signal(SIGPIPE, SIG_IGN);
-	log_open(o.log);
+	log_open(o.conn.log);
 	conn_peer(fd, addr, sizeof addr, &network, &loopback);
 	/* Replies leave in whole buffers already (io.c); Nagle's algorithm
 	 * would hold the tail of each RETR until the client's delayed ACK,
@@ -240,31 +130,34 @@ int main(int argc, char **argv)
 	 * (a pipe in tests, a TLS helper in front).  "never" is for a proxy
 	 * on this machine, behind which every client looks local. */
 	o.cfg.plaintext_login = !o.plaintext_never && (!network || loopback);
-	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.timeout, o.session_timeout);
-	o.cfg.tls = implicit_tls(network);
-	if (!o.cfg.tls)
-		offer_tls(&o, &io, addr);
+	io_init(&io, fd, fd == STDIN_FILENO ? STDOUT_FILENO : fd, o.conn.timeout,
+		o.conn.session_timeout);
+	o.cfg.tls = conn_implicit_tls(network);
+	if (!o.cfg.tls && conn_offer_tls(&o.conn, &io, addr, "STLS")) {
+		o.cfg.starttls = tls_helper_start;
+		o.cfg.starttls_ctx = &o.conn.tls;
+	}
 
-	st = store_open(o.db, err, sizeof err);
+	st = store_open(o.conn.db, err, sizeof err);
 	if (!st) {
 		struct log_field f[] = {{"CLIENT", addr}, {"REASON", err}};
 		log_event(LOG_ERR, f, 2, "cannot open the mailbox database");
 	}
 	/* The same sandbox as smtpd's: the database's directory and $TMPDIR
 	 * (SQLite's temporary files), nothing to execute, no network. */
-	if (!st || !conn_confine(o.db, getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+	if (!st || !conn_confine(o.conn.db, getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
 				 (struct log_field){"CLIENT", addr})) {
 		io_printf(&io, "-ERR [SYS/TEMP] %s POP3 not available, try again later\r\n",
 			  o.cfg.hostname);
 		io_flush(&io);
 		if (st)
 			store_close(st);
-		tls_helper_close(&o.tls);
+		tls_helper_close(&o.conn.tls);
 		return 1;
 	}
 	end = pop3_run(&o.cfg, &io, st, addr);
 	store_close(st);
-	tls_helper_close(&o.tls);
+	tls_helper_close(&o.conn.tls);
 	if (network)
 		conn_linger(&io);
 	return end == POP3_FAULT ? 1 : 0;
