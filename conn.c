@@ -1,5 +1,6 @@
 /*
- * conn.c - the connection a super-server hands us (see conn.h).
+ * conn.c - the connection, options, TLS set-up and sandbox that smtpd
+ * and pop3d share (see conn.h).
  */
 #include "conn.h"
 

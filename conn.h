@@ -1,7 +1,8 @@
 /*
- * conn.h - the connection a super-server hands a protocol program:
- * which descriptor it is, who is at the other end, and closing it
- * gently: what smtpd and pop3d share.
+ * conn.h - what smtpd and pop3d share around a session: the connection
+ * a super-server hands them (which descriptor, who is at the other end,
+ * closing it gently), the options both take, offering TLS, and entering
+ * the sandbox.
  */
 #ifndef SMTPD_CONN_H
 #define SMTPD_CONN_H
