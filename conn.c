@@ -199,7 +199,7 @@ void conn_options_done(struct conn_options *co)
 		cli_error("--tls-cert and --tls-key go together");
 	if (!co->hostname)
 		co->hostname = cli_hostname();
-	if (!co->tls.path)
+	if (co->tls.cert && !co->tls.path) /* a readlink only when TLS is set */
 		co->tls.path = default_helper();
 	co->tls.log = co->log;
 	co->tls.idle_timeout = co->timeout + TLS_IDLE_SLACK;

@@ -439,20 +439,7 @@ have_ipv6_loopback() {
 # start_server [OPTION...] - serve smtpd on 127.0.0.1:$PORT through
 # systemd-socket-activate --accept --inetd, one process per connection.
 start_server() {
-	local try
-	for try in 1 2 3 4 5; do
-		PORT=$(free_port)
-		systemd-socket-activate --accept --inetd -l "127.0.0.1:$PORT" \
-			"$SMTPD" --db "$DB" --hostname mx.test --log stderr "$@" \
-			2>>"$LOG" 3>&- &
-		SERVER_PID=$!
-		if wait_port "$PORT"; then
-			return 0
-		fi
-		stop_server
-	done
-	echo "could not start systemd-socket-activate" >&2
-	return 1
+	serve 127.0.0.1 inetd "$@"
 }
 
 # serve HOST MODE [OPTION...] - serve smtpd on HOST:$PORT (127.0.0.1 or
@@ -460,6 +447,16 @@ start_server() {
 # connection as stdin/stdout (--inetd), "fds" as fd 3 with LISTEN_FDS=1.
 # smtpd's stdout goes to $BATS_TEST_TMPDIR/server.out, its log to $LOG.
 serve() {
+	local host=$1 mode=$2
+	shift 2
+	serve_argv "$host" "$mode" "$SMTPD" --db "$DB" --hostname mx.test --log stderr "$@"
+}
+
+# serve_argv HOST MODE COMMAND... - serve COMMAND on HOST:$PORT, one
+# process per connection, through systemd-socket-activate --accept (MODE
+# as for serve); its stdout to $BATS_TEST_TMPDIR/server.out, its stderr
+# (the log) to $LOG.  A port someone takes meanwhile: the next one.
+serve_argv() {
 	local host=$1 mode=$2 try listen
 	local inetd=()
 	shift 2
@@ -471,8 +468,7 @@ serve() {
 	for try in 1 2 3 4 5; do
 		PORT=$(free_port_on "$host")
 		if [[ $host == *:* ]]; then listen="[$host]:$PORT"; else listen="$host:$PORT"; fi
-		systemd-socket-activate --accept "${inetd[@]}" -l "$listen" \
-			"$SMTPD" --db "$DB" --hostname mx.test --log stderr "$@" \
+		systemd-socket-activate --accept "${inetd[@]}" -l "$listen" "$@" \
 			</dev/null >>"$BATS_TEST_TMPDIR/server.out" 2>>"$LOG" 3>&- &
 		SERVER_PID=$!
 		if wait_port_on "$host" "$PORT"; then
@@ -509,6 +505,14 @@ _accepting() {
 server_children() {
 	[[ -n ${SERVER_PID:-} ]] || return 0
 	cat "/proc/$SERVER_PID/task/$SERVER_PID/children" 2>/dev/null || true
+}
+
+# allowed_syscalls SERVICE - the system calls the unit's SystemCallFilter=
+# lines allow, one a line: the allow list, less every ~ deny list
+# (units.bats, mailbox.bats).
+allowed_syscalls() {
+	systemd-analyze syscall-filter >"$BATS_TEST_TMPDIR/groups"
+	client syscall-filter "$BATS_TEST_TMPDIR/groups" "$1"
 }
 
 # assert_confined PID - no_new_privs, one seccomp filter, and the limits

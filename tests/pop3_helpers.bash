@@ -136,20 +136,7 @@ after_line() {
 # serve_pop3 [OPTION...] - pop3d on 127.0.0.1:$PORT through
 # systemd-socket-activate --accept --inetd; its log in $LOG.
 serve_pop3() {
-	local try
-	for try in 1 2 3 4 5; do
-		PORT=$(free_port_on 127.0.0.1)
-		systemd-socket-activate --accept --inetd -l "127.0.0.1:$PORT" \
-			"$POP3D" --db "$DB" --hostname pop.test --log stderr "$@" \
-			</dev/null 2>>"$LOG" 3>&- &
-		SERVER_PID=$!
-		if wait_port_on 127.0.0.1 "$PORT"; then
-			# wait_port_on connected once: let that pop3d go.
-			server_idle
-			return 0
-		fi
-		stop_server
-	done
-	echo "could not start systemd-socket-activate" >&2
-	return 1
+	serve_argv 127.0.0.1 inetd "$POP3D" --db "$DB" --hostname pop.test --log stderr "$@" || return 1
+	# wait_port_on connected once: let that pop3d go.
+	server_idle
 }

@@ -96,27 +96,34 @@ def cmd_sendmail_dots():
         assert refused == {}, refused
 
 
-def cmd_send_message():
-    """send-message PORT WANT - smtplib send_message with To, Cc and
-    Bcc; writes what it transmits to WANT."""
+def _send_message(headers, body, utf8=False):
+    """_send_message - smtplib send_message of a message with these
+    headers and body to port argv[1]; the bytes it transmits: the message
+    without Bcc, CR LF lines, headers in UTF-8 when utf8."""
     import copy, email.generator, io, smtplib
     from email.message import EmailMessage
     m = EmailMessage()
-    m["From"] = "Sender <s@example.org>"
-    m["To"] = "A <a@example.com>, b@example.com"
-    m["Cc"] = "c@example.com"
-    m["Bcc"] = "secret@example.net"
-    m["Subject"] = "send_message"
-    m.set_content("Hello.\n.dot line\n")
+    for name, value in headers:
+        m[name] = value
+    m.set_content(body)
     with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=LIMIT) as s:
         refused = s.send_message(m)
     assert refused == {}, refused
-    # What send_message transmits: the message without Bcc, CR LF lines.
     c = copy.copy(m)
     del c["Bcc"]
+    policy = m.policy.clone(utf8=True) if utf8 else m.policy
     with io.BytesIO() as b:
-        email.generator.BytesGenerator(b).flatten(c, linesep="\r\n")
-        data = b.getvalue()
+        email.generator.BytesGenerator(b, policy=policy).flatten(c, linesep="\r\n")
+        return b.getvalue()
+
+
+def cmd_send_message():
+    """send-message PORT WANT - smtplib send_message with To, Cc and
+    Bcc; writes what it transmits to WANT."""
+    data = _send_message([("From", "Sender <s@example.org>"),
+                          ("To", "A <a@example.com>, b@example.com"),
+                          ("Cc", "c@example.com"), ("Bcc", "secret@example.net"),
+                          ("Subject", "send_message")], "Hello.\n.dot line\n")
     assert b"secret" not in data and b"\r\n.dot line\r\n" in data, data
     open(sys.argv[2], "wb").write(data)
 
@@ -125,25 +132,10 @@ def cmd_send_message_utf8():
     """send-message-utf8 PORT WANT ENVELOPE - smtplib send_message of a
     message with UTF-8 addresses in To, Cc and Bcc; writes what it
     transmits to WANT and the envelope the test expects to ENVELOPE."""
-    import copy, email.generator, io, smtplib
-    from email.message import EmailMessage
-    m = EmailMessage()
-    m["From"] = "Jöran <jöran@exämple.org>"
-    m["To"] = "用户 <用户@例子.广告>, b@example.com"
-    m["Cc"] = "zoë@example.net"
-    m["Bcc"] = "geheim@exämple.org"
-    m["Subject"] = "grüße"
-    m.set_content("Grüße.\n.dot line\n")
-    with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=LIMIT) as s:
-        refused = s.send_message(m)
-    assert refused == {}, refused
-    # What send_message transmits for an international message: no Bcc,
-    # headers in UTF-8 (policy utf8=True), CR LF lines.
-    c = copy.copy(m)
-    del c["Bcc"]
-    with io.BytesIO() as b:
-        email.generator.BytesGenerator(b, policy=m.policy.clone(utf8=True)).flatten(c, linesep="\r\n")
-        data = b.getvalue()
+    data = _send_message([("From", "Jöran <jöran@exämple.org>"),
+                          ("To", "用户 <用户@例子.广告>, b@example.com"),
+                          ("Cc", "zoë@example.net"), ("Bcc", "geheim@exämple.org"),
+                          ("Subject", "grüße")], "Grüße.\n.dot line\n", utf8=True)
     assert b"geheim" not in data and "Subject: grüße\r\n".encode() in data, data
     open(sys.argv[2], "wb").write(data)
     # The envelope as the test expects it: sender, then To, Bcc, Cc.

@@ -28,24 +28,11 @@ make_certs() {
 }
 
 # serve_cmd HOST COMMAND... - serve COMMAND on HOST:$PORT, one process per
-# connection on stdin/stdout, through systemd-socket-activate --accept
-# --inetd; stderr (the log) to $LOG.
+# connection on stdin/stdout (serve_argv, --inetd); stderr (the log) to $LOG.
 serve_cmd() {
-	local host=$1 try listen
+	local host=$1
 	shift
-	for try in 1 2 3 4 5; do
-		PORT=$(free_port_on "$host")
-		if [[ $host == *:* ]]; then listen="[$host]:$PORT"; else listen="$host:$PORT"; fi
-		systemd-socket-activate --accept --inetd -l "$listen" "$@" \
-			</dev/null 2>>"$LOG" 3>&- &
-		SERVER_PID=$!
-		if wait_port_on "$host" "$PORT"; then
-			return 0
-		fi
-		stop_server
-	done
-	echo "could not start systemd-socket-activate on $host" >&2
-	return 1
+	serve_argv "$host" inetd "$@"
 }
 
 # serve_implicit [MAILTLS OPTION...] - smtpd behind mailtls --implicit

@@ -237,13 +237,6 @@ service_keys() {
 	assert_equal "$(unit_get "$HARDENED" Service RestrictAddressFamilies)" AF_UNIX
 }
 
-# allowed_syscalls SERVICE - the system calls the unit's SystemCallFilter=
-# lines allow, one a line: the allow list, less every ~ deny list.
-allowed_syscalls() {
-	systemd-analyze syscall-filter >"$BATS_TEST_TMPDIR/groups"
-	client syscall-filter "$BATS_TEST_TMPDIR/groups" "$1"
-}
-
 @test "the hardened system-call filter allows every call smtpd makes" {
 	command -v strace >/dev/null || { echo "strace is not installed"; return 1; }
 	local dir big=$((200 * 1000)) calls
